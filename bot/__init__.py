@@ -1,0 +1,1 @@
+"""The service: web (webhooks, staff console, simulator), worker, scheduler and CLI."""

@@ -1,0 +1,1 @@
+"""Channel adapters: receive → normalized Inbound; send → text, quick replies, pickers."""

@@ -1,0 +1,131 @@
+"""Configuration from the environment (12-factor). Time zone is Asia/Tokyo throughout."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from storage import crypto
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+DEFAULT_DB = "sqlite:///instance/madoguchi.db"
+DEV_SECRETS = Path("instance/dev-secrets.json")
+
+
+class ConfigError(RuntimeError):
+    """A configuration problem worth a one-line explanation, not a stack trace."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    secret_key: str
+    pseudonym_key: str
+    encryption_keys: list[str]
+    line_channel_secret: str | None
+    line_channel_access_token: str | None
+    line_api_endpoint: str = "https://api.line.me"
+    content_pack: str = "zushi"
+    port: int = 8000
+    simulator_enabled: bool = False
+    dev_mode: bool = False
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_channel: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    reply_token_ttl_seconds: int = 50
+    max_webhook_bytes: int = 1024 * 1024
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def line_enabled(self) -> bool:
+        return bool(self.line_channel_secret and self.line_channel_access_token)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    def install_keys(self) -> None:
+        crypto.configure(self.encryption_keys, self.pseudonym_key)
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _dev_secrets() -> dict[str, str]:
+    """Throwaway secrets for the embedded demo, kept so encrypted rows stay readable."""
+    if DEV_SECRETS.exists():
+        return json.loads(DEV_SECRETS.read_text())
+    DEV_SECRETS.parent.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "ENCRYPTION_KEYS": crypto.new_key(),
+    }
+    DEV_SECRETS.write_text(json.dumps(values))
+    DEV_SECRETS.chmod(0o600)
+    return values
+
+
+def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
+    """Read the environment. `all` (the demo) fills missing secrets; other modes refuse."""
+    env = dict(os.environ if env is None else env)
+    dev = mode == "all" or _flag(env, "MADOGUCHI_DEV", False)
+    notes: list[str] = []
+    if dev:
+        missing = [k for k in ("SECRET_KEY", "PSEUDONYM_KEY", "ENCRYPTION_KEYS") if not env.get(k)]
+        if missing:
+            generated = _dev_secrets()
+            for key in missing:
+                env[key] = generated[key]
+            notes.append(
+                f"development mode: using throwaway {', '.join(missing)} from {DEV_SECRETS}"
+                " — set them in the environment for production"
+            )
+    required = ["SECRET_KEY", "PSEUDONYM_KEY", "ENCRYPTION_KEYS"]
+    if mode in ("web", "worker") and not dev:
+        required += ["DATABASE_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"]
+    absent = [k for k in required if not env.get(k)]
+    if absent:
+        raise ConfigError(
+            f"missing required setting(s) for `{mode}`: {', '.join(absent)}. "
+            "See README.md, section Configuration."
+        )
+    keys = [k.strip() for k in env["ENCRYPTION_KEYS"].split(",") if k.strip()]
+    try:
+        crypto.configure(keys, env["PSEUDONYM_KEY"])
+    except (ValueError, crypto.KeysNotConfigured) as exc:
+        raise ConfigError(
+            "ENCRYPTION_KEYS must be comma-separated Fernet keys "
+            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+        ) from exc
+    if dev and not env.get("LINE_CHANNEL_SECRET"):
+        notes.append("LINE is not configured: use the resident simulator at /simulator")
+    try:
+        port = int(env.get("PORT", "8000"))
+    except ValueError as exc:
+        raise ConfigError(f"PORT must be a number, not {env.get('PORT')!r}") from exc
+    return Config(
+        database_url=env.get("DATABASE_URL") or DEFAULT_DB,
+        secret_key=env["SECRET_KEY"],
+        pseudonym_key=env["PSEUDONYM_KEY"],
+        encryption_keys=keys,
+        line_channel_secret=env.get("LINE_CHANNEL_SECRET") or None,
+        line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN") or None,
+        line_api_endpoint=env.get("LINE_API_ENDPOINT") or "https://api.line.me",
+        content_pack=env.get("CONTENT_PACK") or "zushi",
+        port=port,
+        simulator_enabled=_flag(env, "SIMULATOR_ENABLED", dev),
+        dev_mode=dev,
+        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        slack_channel=env.get("SLACK_CHANNEL") or None,
+        slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+        notes=notes,
+    )

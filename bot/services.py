@@ -1,0 +1,43 @@
+"""The objects a process shares: configuration, database, channels."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Channel
+from bot.channels.line import LineChannel
+from bot.channels.simulator import SimulatorChannel
+from bot.config import Config
+from storage.db import make_engine, make_session_factory
+
+
+@dataclass
+class Services:
+    config: Config
+    engine: Engine
+    factory: sessionmaker[Session]
+    channels: dict[str, Channel]
+    # Set once everything this process must run (worker, NLU) is ready for traffic.
+    ready: threading.Event = field(default_factory=threading.Event)
+
+
+def build_channels(config: Config) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {"simulator": SimulatorChannel()}
+    if config.line_channel_access_token:
+        channels["line"] = LineChannel(config.line_channel_access_token, config.line_api_endpoint)
+    return channels
+
+
+def build_services(config: Config, engine: Engine | None = None) -> Services:
+    config.install_keys()
+    engine = engine or make_engine(config.database_url)
+    return Services(config, engine, make_session_factory(engine), build_channels(config))
+
+
+def services(app: Flask | None = None) -> Services:
+    return (app or current_app).extensions["madoguchi"]

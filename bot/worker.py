@@ -1,0 +1,225 @@
+"""The worker: drains stored events in order per resident, answers them, delivers replies.
+
+Each event is handled in one transaction together with its effects (history,
+cases, outbox rows), so a crash either loses the whole attempt (the event is
+claimed again when its lease runs out) or none of it. Delivery happens after
+commit and is retried from the outbox; pushes carry X-Line-Retry-Key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+import handlers
+from bot.channels.base import Channel, Delivery
+from handlers.inbound import FOLLOW, TEXT, UNFOLLOW
+from handlers.replies import Reply
+from handlers.turn import Turn
+from nlu.analysis import Analysis
+from storage import events, outbox, residents
+from storage.db import transaction
+from storage.leases import still_holds
+from storage.models import InboundEvent, Message, Outbox, Resident, utcnow
+
+log = logging.getLogger(__name__)
+
+Analyzer = Callable[[str, datetime], Analysis]
+Handler = Callable[[Turn], list[Reply]]
+
+
+def default_analyzer(text: str, now: datetime) -> Analysis:
+    import nlu
+
+    return nlu.analyze(text, now=now)
+
+
+class Worker:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        channels: dict[str, Channel],
+        *,
+        analyze: Analyzer = default_analyzer,
+        handle: Handler = handlers.handle,
+        clock: Callable[[], datetime] = utcnow,
+        reply_token_ttl: timedelta = timedelta(seconds=50),
+        worker_id: str | None = None,
+    ) -> None:
+        self.factory = factory
+        self.channels = channels
+        self.analyze = analyze
+        self.handle = handle
+        self.clock = clock
+        self.reply_token_ttl = reply_token_ttl
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.ready = threading.Event()
+
+    # -- events ---------------------------------------------------------------
+
+    def drain_once(self, limit: int = 20) -> int:
+        """Claim and handle one batch of events, then deliver what they queued."""
+        with transaction(self.factory) as session:
+            ids = events.claim(session, self.id, self.clock(), limit)
+        for event_id in ids:
+            self.process(event_id)
+        self.deliver()
+        return len(ids)
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Handle everything that is claimable now (tests and the CLI)."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = self.drain_once()
+            total += handled
+            if not handled:
+                break
+        return total
+
+    def process(self, event_id: int) -> None:
+        try:
+            with transaction(self.factory) as session:
+                self._process(session, event_id)
+        except Exception as exc:
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            # Exception type and place only: messages may quote resident text.
+            reason = f"{type(exc).__name__} at {os.path.basename(where.filename)}:{where.lineno}"
+            log.error("event %s failed: %s", event_id, reason)
+            with transaction(self.factory) as session:
+                events.give_back(session, event_id, reason, self.clock())
+
+    def _process(self, session: Session, event_id: int) -> None:
+        event = session.get(InboundEvent, event_id)
+        if event is None or not still_holds(event, self.id, events.PROCESSING):
+            return
+        now = self.clock()
+        channel = self.channels.get(event.channel)
+        inbound = channel.parse(event.payload, event.received_at) if channel else None
+        if inbound is None or inbound.user_id is None or inbound.kind == "unknown":
+            self._finish(event, "ignored", now)
+            return
+        resident = residents.get_or_create(
+            session, resident_key=event.resident_key or "", channel=event.channel,
+            user_id=inbound.user_id, now=now,
+        )
+        if inbound.kind == UNFOLLOW:
+            resident.active = False  # no reply token on unfollow; nothing to send
+            self._finish(event, "done", now)
+            return
+        if inbound.kind == FOLLOW:
+            resident.active = True
+        analysis = self.analyze(inbound.text, now) if inbound.kind == TEXT and inbound.text else None
+        self._record_inbound(session, resident, event, inbound.kind, inbound.text, analysis, now)
+        replies = self.handle(Turn(session, resident, inbound, analysis, now))
+        if replies:
+            fresh = inbound.reply_token is not None
+            outbox.enqueue(
+                session, resident, replies, now=now,
+                reply_token=inbound.reply_token if fresh else None,
+                reply_token_expires_at=event.received_at + self.reply_token_ttl if fresh else None,
+            )
+        self._finish(event, "done", now)
+        log.info("event %s handled: %s, %d replies", event.id, inbound.kind, len(replies))
+
+    @staticmethod
+    def _record_inbound(
+        session: Session, resident: Resident, event: InboundEvent, kind: str,
+        text: str | None, analysis: Analysis | None, now: datetime,
+    ) -> None:
+        labels = None
+        if analysis is not None:
+            labels = analysis.to_dict()
+            for private in ("text", "pii", "lemmas"):
+                labels.pop(private, None)
+        session.add(
+            Message(
+                resident_id=resident.id, direction="in", sender="resident", kind=kind,
+                text=text, masked_text=analysis.masked_text() if analysis else text,
+                analysis=labels, inbound_event_id=event.id, created_at=now,
+            )
+        )
+
+    @staticmethod
+    def _finish(event: InboundEvent, status: str, now: datetime) -> None:
+        event.status, event.processed_at, event.lease_until = status, now, None
+
+    # -- delivery -------------------------------------------------------------
+
+    def deliver(self, resident_key: str | None = None, limit: int = 50) -> int:
+        """Send claimable outbox rows; the database is not held during HTTP calls."""
+        sent = 0
+        while True:
+            with transaction(self.factory) as session:
+                ids = outbox.claim(session, self.id, self.clock(), limit, resident_key)
+            if not ids:
+                return sent
+            for send_id in ids:
+                sent += self._deliver_one(send_id)
+
+    def _deliver_one(self, send_id: int) -> int:
+        with transaction(self.factory) as session:
+            send = session.get(Outbox, send_id)
+            if send is None or not still_holds(send, self.id, outbox.SENDING):
+                return 0
+            resident = session.get(Resident, send.resident_id)
+            user_id = resident.channel_user_id if resident else None
+            now = self.clock()
+            fresh = (
+                send.attempts <= 1  # a retry may already have used the token
+                and send.reply_token is not None
+                and send.reply_token_expires_at is not None
+                and now < send.reply_token_expires_at
+            )
+            delivery = Delivery(
+                user_id=user_id or "", replies=[Reply.from_dict(m) for m in send.messages],
+                idempotency_key=send.idempotency_key,
+                reply_token=send.reply_token if fresh else None,
+            )
+            channel = self.channels.get(send.channel)
+        if user_id is None or channel is None:
+            result_status, error = "failed", "resident deleted or channel not configured"
+            result = None
+        else:
+            result = channel.send(delivery)
+            result_status, error = result.status, result.error
+        with transaction(self.factory) as session:
+            send = session.get(Outbox, send_id)
+            if send is None or not still_holds(send, self.id, outbox.SENDING):
+                return 0
+            now = self.clock()
+            if result_status == "sent" and result is not None:
+                outbox.mark_sent(send, result.via or channel.name, now)
+                return 1
+            if result_status == "retry":
+                outbox.mark_retry(send, error or "retry", now, result.retry_after if result else None)
+            else:
+                outbox.mark_failed(send, error or "failed")
+            log.warning("send %s %s: %s", send_id, send.status, error)
+            return 0
+
+    # -- loop -----------------------------------------------------------------
+
+    def run(self, stop: threading.Event, idle_sleep: float = 0.2, warm_up: bool = True) -> None:
+        if warm_up:
+            import nlu
+
+            nlu.load()  # in this thread: the pipeline is used only from here
+        self.ready.set()
+        log.info("worker %s ready", self.id)
+        while not stop.is_set():
+            try:
+                busy = self.drain_once()
+                busy += self.deliver()
+            except Exception as exc:  # database away: wait and try again, lose nothing
+                log.error("worker loop error: %s", type(exc).__name__)
+                busy = 0
+                stop.wait(2.0)
+            if not busy:
+                stop.wait(idle_sleep)

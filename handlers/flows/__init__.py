@@ -1,0 +1,1 @@
+"""Conversation flows. Each module registers itself with handlers.registry on import."""

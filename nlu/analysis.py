@@ -1,0 +1,88 @@
+"""The result of reading one resident message: the contract between nlu/ and handlers/.
+
+Everything here is plain data (no spaCy objects), so it can be stored as JSON,
+shown to staff and compared in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+TOPIC_IDS: tuple[str, ...] = (
+    "elderly_care", "dementia", "disability", "child_parenting", "living_hardship",
+    "employment", "hikikomori", "isolation", "housing", "health", "mental_health",
+    "suicide_risk", "abuse", "domestic_violence", "young_carer", "double_care",
+    "foreign_resident", "disaster", "hoarding", "daily_living", "rights_advocacy",
+    "participation",
+)
+INTENTS: tuple[str, ...] = (
+    "consult", "faq", "book", "change_booking", "human", "checkin_ok",
+    "checkin_unwell", "delete_data", "greeting",
+)
+ABOUT: tuple[str, ...] = ("self", "family", "other")
+# Kinds of present danger; handlers pick emergency numbers by kind.
+URGENT_KINDS: tuple[str, ...] = (
+    "suicide", "violence", "abuse", "medical", "missing", "disaster",
+)
+
+
+@dataclass(frozen=True)
+class TopicHit:
+    id: str
+    confidence: float
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A candidate period the resident means, timezone-aware (Asia/Tokyo)."""
+
+    start: datetime
+    end: datetime
+    text: str  # the expression it came from, e.g. "来週の火曜の午後"
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    start: int
+    end: int
+    kind: str  # person, phone, email, address, postal_code, my_number
+    text: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text: str
+    topics: list[TopicHit] = field(default_factory=list)
+    urgent: bool = False
+    urgent_kind: str | None = None  # one of URGENT_KINDS when urgent
+    urgent_reason: str | None = None  # short Japanese explanation for staff, with evidence
+    intent: str = "consult"
+    about: str = "self"
+    compound: bool = False
+    when: list[TimeRange] = field(default_factory=list)
+    pii: list[PiiSpan] = field(default_factory=list)
+    language: str = "ja"  # "ja" or "other"
+    lemmas: list[str] = field(default_factory=list)  # content-word normalized lemmas, for retrieval
+    districts: list[str] = field(default_factory=list)  # 町名 mentioned (e.g. "桜山"), for routing
+
+    @property
+    def topic_ids(self) -> list[str]:
+        return [t.id for t in self.topics]
+
+    def masked_text(self) -> str:
+        """The text with every PII span replaced by a placeholder such as ［電話番号］."""
+        from nlu.pii import mask_spans
+
+        return mask_spans(self.text, self.pii)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["topics"] = [t.id for t in self.topics]
+        data["topic_details"] = [asdict(t) for t in self.topics]
+        data["when"] = [
+            {"start": r.start.isoformat(), "end": r.end.isoformat(), "text": r.text}
+            for r in self.when
+        ]
+        return data

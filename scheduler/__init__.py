@@ -1,0 +1,1 @@
+"""Time-driven work: check-ins, booking reminders and escalation timers (one APScheduler)."""

@@ -1,0 +1,71 @@
+"""Cases: a resident's situation handed to people, with notes and referrals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, utcnow
+from storage.models.core import BigId
+from storage.types import EncryptedText, UTCDateTime
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_priority", "status", "priority", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL")
+    )
+    resident_alias: Mapped[str] = mapped_column(String(32))
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    topic_evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    priority: Mapped[str] = mapped_column(String(8))  # urgent | high | normal
+    # new → claimed → waiting (for resident) → closed
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    opened_reason: Mapped[str] = mapped_column(String(24))  # urgent|compound|human|not_understood|checkin
+    urgent_reason: Mapped[str | None] = mapped_column(Text)
+    about: Mapped[str] = mapped_column(String(8), default="self")
+    # unknown → asked → granted | declined (declined: only the confidential 支援会議 path)
+    consent: Mapped[str] = mapped_column(String(12), default="unknown")
+    window_id: Mapped[str | None] = mapped_column(String(64))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    booking_id: Mapped[int | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str | None] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseNote(Base):
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Referral(Base):
+    """A hand-off to another window, tracked until that window confirms it took the case."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    window_id: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="sent")  # sent | confirmed | declined
+    note: Mapped[str | None] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,141 @@
+"""A fake LINE Messaging API on loopback that records what the bot sends.
+
+It behaves like LINE where it matters to us: a reply token works once and only
+while fresh; a push with an X-Line-Retry-Key already accepted answers 409; and
+scripted failures (429, 500, slow answers) can be queued for the next calls.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Call:
+    kind: str  # reply | push
+    to: str | None
+    reply_token: str | None
+    retry_key: str | None
+    messages: list[dict[str, Any]]
+    authorization: str | None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.get("text", "") for m in self.messages]
+
+
+class FakeLine:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []  # accepted sends only
+        self.attempts = 0
+        self.valid_reply_tokens: set[str] | None = None  # None: any unused token works
+        self._used_tokens: set[str] = set()
+        self._retry_keys: set[str] = set()
+        self._script: list[tuple[int, float]] = []  # (status, delay) for the next calls
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeLine:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, *statuses: int, delay: float = 0.0) -> None:
+        with self._lock:
+            self._script.extend((s, delay) for s in statuses)
+
+    def expire_reply_tokens(self) -> None:
+        self.valid_reply_tokens = set()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._used_tokens.clear()
+            self._retry_keys.clear()
+            self._script.clear()
+            self.attempts = 0
+            self.valid_reply_tokens = None
+
+    def texts_to(self, user_id: str) -> list[str]:
+        """Texts pushed to a user, plus replies (which carry no user id)."""
+        return [t for c in self.calls if c.to in (user_id, None) for t in c.texts]
+
+    def all_texts(self) -> list[str]:
+        return [t for c in self.calls for t in c.texts]
+
+    # -- HTTP ---------------------------------------------------------------
+
+    def _answer(self, path: str, headers: Any, body: dict[str, Any]) -> tuple[int, dict]:
+        with self._lock:
+            self.attempts += 1
+            status, delay = self._script.pop(0) if self._script else (200, 0.0)
+        if delay:
+            time.sleep(delay)
+        if status != 200:
+            return status, {"message": "scripted failure"}
+        with self._lock:
+            if path.endswith("/message/reply"):
+                token = body.get("replyToken")
+                valid = self.valid_reply_tokens
+                if token in self._used_tokens or (valid is not None and token not in valid):
+                    return 400, {"message": "Invalid reply token"}
+                self._used_tokens.add(token)
+                self.calls.append(Call("reply", None, token, None, body.get("messages", []),
+                                       headers.get("Authorization")))
+                return 200, _sent(body)
+            if path.endswith("/message/push"):
+                key = headers.get("X-Line-Retry-Key")
+                if key and key in self._retry_keys:
+                    return 409, {"message": "The retry key is already accepted"}
+                if key:
+                    self._retry_keys.add(key)
+                self.calls.append(Call("push", body.get("to"), None, key,
+                                       body.get("messages", []), headers.get("Authorization")))
+                return 200, _sent(body)
+        return 404, {"message": "not found"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {}
+                status, answer = fake._answer(self.path, self.headers, body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def _sent(body: dict[str, Any]) -> dict[str, Any]:
+    messages = body.get("messages", [])
+    return {"sentMessages": [{"id": str(time.time_ns() + i), "quoteToken": "q"}
+                             for i, _ in enumerate(messages)]}
