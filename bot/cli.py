@@ -50,11 +50,10 @@ def cmd_migrate(config: Config) -> None:
 
 
 def cmd_web(config: Config) -> None:
-    threads = os.environ.get("WEB_THREADS", "8")
-    workers = os.environ.get("WEB_CONCURRENCY", "1")
-    args = ["gunicorn", "--worker-class", "gthread", "--threads", threads, "--workers", workers,
-            "--preload", "--bind", f"0.0.0.0:{config.port}", "bot.wsgi:app"]
-    os.execvp(args[0], args)
+    # Settings (gthread, --preload, workers, threads, bind) live in bot/gunicorn_conf.py.
+    args = [sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_conf",
+            "bot.wsgi:app"]
+    os.execv(args[0], args)
 
 
 def cmd_worker(config: Config) -> None:

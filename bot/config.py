@@ -100,10 +100,10 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
     keys = [k.strip() for k in env["ENCRYPTION_KEYS"].split(",") if k.strip()]
     try:
         crypto.configure(keys, env["PSEUDONYM_KEY"])
-    except (ValueError, crypto.KeysNotConfigured) as exc:
+    except (ValueError, crypto.KeysNotConfiguredError) as exc:
         raise ConfigError(
-            "ENCRYPTION_KEYS must be comma-separated Fernet keys "
-            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            "ENCRYPTION_KEYS must be comma-separated Fernet keys; make one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         ) from exc
     if dev and not env.get("LINE_CHANNEL_SECRET"):
         notes.append("LINE is not configured: use the resident simulator at /simulator")

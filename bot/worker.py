@@ -115,7 +115,9 @@ class Worker:
             return
         if inbound.kind == FOLLOW:
             resident.active = True
-        analysis = self.analyze(inbound.text, now) if inbound.kind == TEXT and inbound.text else None
+        analysis = None
+        if inbound.kind == TEXT and inbound.text:
+            analysis = self.analyze(inbound.text, now)
         self._record_inbound(session, resident, event, inbound.kind, inbound.text, analysis, now)
         replies = self.handle(Turn(session, resident, inbound, analysis, now))
         if replies:
@@ -198,7 +200,8 @@ class Worker:
                 outbox.mark_sent(send, result.via or channel.name, now)
                 return 1
             if result_status == "retry":
-                outbox.mark_retry(send, error or "retry", now, result.retry_after if result else None)
+                retry_after = result.retry_after if result else None
+                outbox.mark_retry(send, error or "retry", now, retry_after)
             else:
                 outbox.mark_failed(send, error or "failed")
             log.warning("send %s %s: %s", send_id, send.status, error)

@@ -37,11 +37,13 @@ ANSWER_COVERAGE = 0.6  # at or above, and clearly ahead of the next entry: answe
 ANSWER_MARGIN = 1.25  # top score must be this many times the runner-up's
 TOPIC_BONUS = 0.5  # added per shared topic, scaled by the entry's BM25 score share
 
-_STOP = frozenset(
-    """ある いる する なる できる ない こと もの よう ため とき 方 事 物 何 どこ いつ だれ 誰
-    です ます ください どう どの 私 わたし 僕 自分 これ それ あれ 教える 知る 思う いう 言う
-    ? ? ！ ! 。 、""".split()
-)
+_STOP = frozenset((
+    "ある", "いる", "する", "なる", "できる", "ない", "こと", "もの",
+    "よう", "ため", "とき", "方", "事", "物", "何", "どこ", "いつ",
+    "だれ", "誰", "です", "ます", "ください", "どう", "どの", "私",
+    "わたし", "僕", "自分", "これ", "それ", "あれ", "教える", "知る",
+    "思う", "いう", "言う", "?", "！", "!", "。", "、",
+))
 
 
 def normalize_token(token: str) -> str:
@@ -121,7 +123,8 @@ class FaqIndex:
         self._unseen_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
 
     def _terms(self, text: str) -> list[str]:
-        return [t for t in (normalize_token(x) for x in self.lemmatize(text)) if t and t not in _STOP]
+        tokens = (normalize_token(x) for x in self.lemmatize(text))
+        return [t for t in tokens if t and t not in _STOP]
 
     def _bag(self, entry: FaqEntry) -> Counter[str]:
         bag: Counter[str] = Counter()
@@ -141,7 +144,8 @@ class FaqIndex:
         self, lemmas: Sequence[str], topic_ids: Sequence[str] = (), limit: int = 10
     ) -> list[FaqMatch]:
         """Entries sharing at least one lemma with the query, best first."""
-        query = [t for t in dict.fromkeys(normalize_token(x) for x in lemmas) if t and t not in _STOP]
+        unique = dict.fromkeys(normalize_token(x) for x in lemmas)
+        query = [t for t in unique if t and t not in _STOP]
         if not query or not self._docs:
             return []
         total_idf = sum(self.idf(t) for t in query)
@@ -163,7 +167,9 @@ class FaqIndex:
         matches.sort(key=lambda m: (m.score, m.coverage), reverse=True)
         return matches[:limit]
 
-    def search_text(self, text: str, topic_ids: Sequence[str] = (), limit: int = 10) -> list[FaqMatch]:
+    def search_text(
+        self, text: str, topic_ids: Sequence[str] = (), limit: int = 10
+    ) -> list[FaqMatch]:
         """Convenience: lemmatize ``text`` with the index's lemmatizer, then search."""
         return self.search(self.lemmatize(text), topic_ids, limit)
 

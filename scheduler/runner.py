@@ -11,12 +11,15 @@ and the rows' own state makes each send happen once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bot.config import TOKYO
 
@@ -24,6 +27,10 @@ log = logging.getLogger(__name__)
 
 # A sweep that fell due while we were down runs once on start (coalesce), however late.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+# Any constant shared by all scheduler processes of one deployment ("MADO" in ASCII).
+LEADER_LOCK_KEY = 0x4D41444F
+LEADER_POLL_SECONDS = 5.0
 
 # (job id, function path, seconds between runs); later layers append their sweeps.
 SWEEPS: list[tuple[str, str, int]] = []
@@ -46,15 +53,63 @@ def register_sweep(job_id: str, func: Callable[[], object] | str, seconds: int) 
     SWEEPS.append((job_id, path, seconds))
 
 
-def run_scheduler(svc: object, stop: object) -> None:
-    """Run until `stop` (a threading.Event) is set."""
+def load_jobs() -> None:
+    """Import every module in scheduler/jobs; each registers its sweeps on import."""
+    import importlib
+    import pkgutil
+
+    import scheduler.jobs
+
+    for module in pkgutil.iter_modules(scheduler.jobs.__path__):
+        importlib.import_module(f"scheduler.jobs.{module.name}")
+
+
+def run_scheduler(svc: Any, stop: threading.Event) -> None:
+    """Run until `stop` is set. On PostgreSQL only the holder of the leader lock runs jobs;
+    a standby waits for it and takes over when the leader's connection dies."""
     from scheduler import context
 
     context.install(svc)
-    scheduler = build_scheduler(svc.engine)  # type: ignore[attr-defined]
-    scheduler.start()
-    log.info("scheduler started with %d sweeps", len(SWEEPS))
+    load_jobs()
+    with leadership(svc.engine, stop) as leader:
+        if not leader:
+            return
+        scheduler = build_scheduler(svc.engine)
+        scheduler.start()
+        log.info("scheduler started with %d sweeps", len(SWEEPS))
+        try:
+            stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+
+
+@contextmanager
+def leadership(engine: Engine, stop: threading.Event) -> Iterator[bool]:
+    """Hold a PostgreSQL session advisory lock for as long as we run jobs.
+
+    The lock lives as long as its connection: if the leader is killed, PostgreSQL
+    releases it and a standby polling every LEADER_POLL_SECONDS takes over. SQLite has
+    one process by construction, so it needs no lock.
+    """
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    connection = engine.connect()
     try:
-        stop.wait()  # type: ignore[attr-defined]
+        announced = False
+        while not stop.is_set():
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY}
+            ).scalar_one()
+            connection.commit()
+            if got:
+                log.info("scheduler: this process is the leader")
+                yield True
+                return
+            if not announced:
+                log.info("scheduler: standing by; another scheduler holds the leader lock")
+                announced = True
+            stop.wait(LEADER_POLL_SECONDS)
+        yield False
     finally:
-        scheduler.shutdown(wait=False)
+        connection.close()  # releases the lock

@@ -15,21 +15,21 @@ _ring: MultiFernet | None = None
 _pseudonym_key: bytes | None = None
 
 
-class KeysNotConfigured(RuntimeError):
+class KeysNotConfiguredError(RuntimeError):
     pass
 
 
 def configure(encryption_keys: list[str], pseudonym_key: str) -> None:
     global _ring, _pseudonym_key
     if not encryption_keys:
-        raise KeysNotConfigured("ENCRYPTION_KEYS is empty")
+        raise KeysNotConfiguredError("ENCRYPTION_KEYS is empty")
     _ring = MultiFernet([Fernet(k.encode("ascii")) for k in encryption_keys])
     _pseudonym_key = pseudonym_key.encode("utf-8")
 
 
 def _keys() -> MultiFernet:
     if _ring is None:
-        raise KeysNotConfigured("storage.crypto.configure() was not called")
+        raise KeysNotConfiguredError("storage.crypto.configure() was not called")
     return _ring
 
 
@@ -49,7 +49,7 @@ def rotate(token: bytes) -> bytes:
 def resident_key(channel: str, user_id: str) -> str:
     """The stable pseudonym of a channel user: HMAC-SHA256(PSEUDONYM_KEY, channel:user)."""
     if _pseudonym_key is None:
-        raise KeysNotConfigured("PSEUDONYM_KEY is not configured")
+        raise KeysNotConfiguredError("PSEUDONYM_KEY is not configured")
     message = f"{channel}:{user_id}".encode()
     return hmac.new(_pseudonym_key, message, hashlib.sha256).hexdigest()
 

@@ -23,7 +23,9 @@ from pydantic import ValidationError
 
 from handlers.content.schema import FaqEntry
 
-REQUIRED_COLUMNS: dict[str, str] = {"ID": "id", "質問": "question", "回答": "answer", "カテゴリ": "category"}
+REQUIRED_COLUMNS: dict[str, str] = {
+    "ID": "id", "質問": "question", "回答": "answer", "カテゴリ": "category",
+}
 OPTIONAL_COLUMNS: dict[str, str] = {"トピック": "topics", "キーワード": "keywords"}
 # Accepted spellings of each header (compared after NFKC and removing spaces).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -34,6 +36,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "トピック": ("トピック", "topics", "topic"),
     "キーワード": ("キーワード", "keywords"),
 }
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
 
@@ -50,12 +53,19 @@ def decode_csv_bytes(raw: bytes, label: str = "faq.csv") -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp932")
+        text = raw.decode("cp932")
     except UnicodeDecodeError as exc:
         raise FaqCsvError(
             f"{label}: cannot read the file as UTF-8 or CP932/Shift_JIS (byte {exc.start}); "
             "save it as UTF-8 CSV"
         ) from None
+    if _PRIVATE_USE.search(text):
+        # bytes such as 0xFF "decode" to private-use characters: not a real Shift_JIS file
+        raise FaqCsvError(
+            f"{label}: cannot read the file as UTF-8 or CP932/Shift_JIS (unexpected bytes); "
+            "save it as UTF-8 CSV"
+        )
+    return text
 
 
 def _norm_header(cell: str) -> str:
@@ -72,7 +82,9 @@ def parse_faq_csv_text(text: str, label: str = "faq.csv") -> list[dict]:
     try:
         header = next(reader)
     except StopIteration:
-        raise FaqCsvError(f"{label}: the file is empty (expected a header: ID,質問,回答,カテゴリ)")
+        raise FaqCsvError(
+            f"{label}: the file is empty (expected a header: ID,質問,回答,カテゴリ)"
+        ) from None
     normalized = [_norm_header(h) for h in header]
     positions: dict[str, int] = {}
     for canonical, aliases in HEADER_ALIASES.items():
@@ -112,7 +124,8 @@ def parse_faq_csv_text(text: str, label: str = "faq.csv") -> list[dict]:
                 row[field] = _split(cell(column))
         if row["id"] in seen:
             raise FaqCsvError(
-                f"{label}: line {line_no}: duplicate ID {row['id']!r} (first on line {seen[row['id']]})"
+                f"{label}: line {line_no}: duplicate ID {row['id']!r} "
+                f"(first on line {seen[row['id']]})"
             )
         seen[row["id"]] = line_no
         row["source"] = f"{label} line {line_no}"
@@ -122,7 +135,9 @@ def parse_faq_csv_text(text: str, label: str = "faq.csv") -> list[dict]:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first.get("loc", ()))
             msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-            raise FaqCsvError(f"{label}: line {line_no} (ID {row['id']!r}): {field}: {msg}") from None
+            raise FaqCsvError(
+                f"{label}: line {line_no} (ID {row['id']!r}): {field}: {msg}"
+            ) from None
         rows.append(row)
     return rows
 

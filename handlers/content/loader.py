@@ -92,9 +92,13 @@ def read_pack_data(directory: Path) -> dict[str, Any]:
             with path.open("rb") as fh:
                 parsed = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
-            raise ContentPackError(f"content pack {label!r}: {filename} is not valid TOML: {exc}")
+            raise ContentPackError(
+                f"content pack {label!r}: {filename} is not valid TOML: {exc}"
+            ) from None
         except UnicodeDecodeError as exc:
-            raise ContentPackError(f"content pack {label!r}: {filename} is not UTF-8: {exc}")
+            raise ContentPackError(
+                f"content pack {label!r}: {filename} is not UTF-8: {exc}"
+            ) from None
         unexpected = sorted(set(parsed) - set(keys))
         if unexpected:
             raise ContentPackError(

@@ -425,7 +425,8 @@ class ContentPack(_Model):
         for res in self.resources:
             if res.contact and re.match(_ID, res.contact) and res.contact not in agency_ids:
                 errors.append(
-                    f"resources.toml: resource {res.id!r} contact {res.contact!r} is not an agency id"
+                    f"resources.toml: resource {res.id!r} contact {res.contact!r} "
+                    "is not an agency id"
                 )
         for i, rule in enumerate(self.hotline_rules):
             for ref in rule.hotlines:

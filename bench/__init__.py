@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each writes a markdown section under docs/benchmarks/."""

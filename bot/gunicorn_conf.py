@@ -1,0 +1,22 @@
+"""gunicorn settings for `web` (Procfile): gthread workers, app preloaded once."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "8"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+preload_app = True
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Webhook requests are tiny; a slow client must not hold a thread for long.
+timeout = 30
+graceful_timeout = 20
+
+
+def post_fork(_server: Any, _worker: Any) -> None:
+    # Connections opened before the fork must not be shared by the children.
+    from bot.wsgi import _svc
+
+    _svc.engine.dispose(close=False)
