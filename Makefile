@@ -28,5 +28,9 @@ bench: $(STAMP)
 migration: $(STAMP)
 	$(BIN)/python -m storage.autogen "$(or $(MSG),schema change)"
 
+# The Procfile topology on PostgreSQL (DATABASE_URL and the production secrets set).
+cluster: $(STAMP)
+	$(BIN)/python -m bot cluster
+
 clean:
 	rm -rf instance/madoguchi.db* instance/dev-secrets.json

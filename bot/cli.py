@@ -19,10 +19,10 @@ T = TypeVar("T")
 
 
 def configure_logging() -> None:
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
-    )
+    """JSON lines on stderr with request ids (LOG_FORMAT=text for a terminal)."""
+    from bot.observability import configure_json_logging
+
+    configure_json_logging(os.environ.get("LOG_LEVEL", "INFO"))
 
 
 def start_or_exit(build: Callable[[], T]) -> T:
@@ -60,6 +60,10 @@ def cmd_worker(config: Config) -> None:
     from bot.worker import Worker
 
     svc = build_services(config)
+    if os.environ.get("WORKER_METRICS_PORT"):
+        from bot.observability import start_worker_metrics_server
+
+        start_worker_metrics_server(int(os.environ["WORKER_METRICS_PORT"]))
     Worker(svc.factory, svc.channels).run(_stop_on_signals())
 
 
@@ -118,6 +122,12 @@ def cmd_create_staff(config: Config, args: argparse.Namespace) -> None:
     print(f"created {args.role} {args.username}")
 
 
+def cmd_cluster(config: Config) -> None:
+    from bot.cluster import run_cluster
+
+    run_cluster(config)
+
+
 def cmd_seed_demo(config: Config) -> None:
     from bot.demo import seed_demo
 
@@ -125,11 +135,73 @@ def cmd_seed_demo(config: Config) -> None:
         print(line)
 
 
+def cmd_line_setup(config: Config, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from bot import line_setup
+
+    if not config.line_channel_access_token:
+        print("madoguchi: set LINE_CHANNEL_ACCESS_TOKEN first", file=sys.stderr)
+        raise SystemExit(2)
+    api, data, webhook = line_setup.endpoints_from_env()
+    try:
+        image = Path(args.image).read_bytes() if args.image else None
+        result = line_setup.setup(config.line_channel_access_token, api, data, image=image,
+                                  webhook=webhook, set_webhook=args.set_webhook)
+    except (line_setup.LineSetupError, OSError) as exc:
+        print(f"madoguchi: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"rich menu {result.rich_menu_id} is the default ({result.image_bytes} byte image);"
+          f" {len(result.removed)} earlier menu(s) removed")
+    if webhook is None:
+        print("set PUBLIC_BASE_URL (https://…) to see the webhook URL to configure")
+    else:
+        done = "set on the channel" if result.webhook_set else "paste it into LINE Developers"
+        print(f"webhook URL: {webhook} ({done})")
+
+
+def cmd_rotate_keys(config: Config, args: argparse.Namespace) -> None:
+    from storage.db import make_engine
+    from storage.rekey import rotate_all
+
+    report = rotate_all(make_engine(config.database_url), config.encryption_keys,
+                        batch_size=args.batch_size)
+    for column, count in sorted(report.rotated.items()):
+        print(f"{column}: {count} re-encrypted")
+    print(f"{report.total_rotated} re-encrypted, {report.already_current} already current")
+    if report.total_unreadable:
+        for column, count in sorted(report.unreadable.items()):
+            print(f"{column}: {count} readable with none of ENCRYPTION_KEYS", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def cmd_retention(config: Config) -> None:
+    from storage.models import utcnow
+    from storage.retention import RetentionConfigError, RetentionPolicy, purge
+
+    try:
+        policy = RetentionPolicy.from_env()
+    except RetentionConfigError as exc:
+        print(f"madoguchi: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(purge(build_services(config).factory, utcnow(), policy).summary())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Madoguchi")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("web", "worker", "scheduler", "all", "migrate", "seed-demo"):
+    for name in ("web", "worker", "scheduler", "all", "migrate", "seed-demo", "cluster"):
         sub.add_parser(name)
+    setup = sub.add_parser("line-setup", help="create the LINE rich menu; show the webhook URL")
+    setup.add_argument("--image", help="a designed 2500x843 PNG or JPEG instead of the drawn one")
+    setup.add_argument("--set-webhook", action="store_true",
+                       help="also set the channel's webhook URL from PUBLIC_BASE_URL")
+    rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the first key")
+    rotate.add_argument("--batch-size", type=int, default=500)
+    sub.add_parser("retention", help="apply the data retention policy once")
+    from bot import staff_bookings
+
+    staff_bookings.add_slots_arguments(sub.add_parser("slots", help="booking slots"))
     staff = sub.add_parser("create-staff", help="create a staff account")
     staff.add_argument("--username", required=True)
     staff.add_argument("--password", required=True)
@@ -147,6 +219,11 @@ def main(argv: list[str] | None = None) -> None:
         "all": lambda: cmd_all(config),
         "migrate": lambda: cmd_migrate(config),
         "create-staff": lambda: cmd_create_staff(config, args),
+        "line-setup": lambda: cmd_line_setup(config, args),
+        "rotate-keys": lambda: cmd_rotate_keys(config, args),
+        "retention": lambda: cmd_retention(config),
         "seed-demo": lambda: cmd_seed_demo(config),
+        "slots": lambda: staff_bookings.cmd_slots(config, args),
+        "cluster": lambda: cmd_cluster(config),
     }
     commands[args.command]()

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
-from bot.channels.base import Channel, Delivery
+from bot import observability
+from bot.channels.base import TOKEN_REFUSED, Channel, Delivery
 from handlers.inbound import FOLLOW, TEXT, UNFOLLOW
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -38,7 +39,8 @@ Handler = Callable[[Turn], list[Reply]]
 def default_analyzer(text: str, now: datetime) -> Analysis:
     import nlu
 
-    return nlu.analyze(text, now=now)
+    with observability.NLU_SECONDS.time():
+        return nlu.analyze(text, now=now)
 
 
 class Worker:
@@ -87,7 +89,9 @@ class Worker:
         try:
             with transaction(self.factory) as session:
                 self._process(session, event_id)
+            observability.EVENTS_PROCESSED.inc()
         except Exception as exc:
+            observability.EVENTS_FAILED.inc()
             where = traceback.extract_tb(exc.__traceback__)[-1]
             # Exception type and place only: messages may quote resident text.
             reason = f"{type(exc).__name__} at {os.path.basename(where.filename)}:{where.lineno}"
@@ -126,6 +130,7 @@ class Worker:
                 session, resident, replies, now=now,
                 reply_token=inbound.reply_token if fresh else None,
                 reply_token_expires_at=event.received_at + self.reply_token_ttl if fresh else None,
+                inbound_event_id=event.id,
             )
         self._finish(event, "done", now)
         log.info("event %s handled: %s, %d replies", event.id, inbound.kind, len(replies))
@@ -174,15 +179,19 @@ class Worker:
             user_id = resident.channel_user_id if resident else None
             now = self.clock()
             fresh = (
-                send.attempts <= 1  # a retry may already have used the token
-                and send.reply_token is not None
+                send.reply_token is not None
                 and send.reply_token_expires_at is not None
                 and now < send.reply_token_expires_at
             )
+            # An earlier attempt that crashed mid-reply may have spent the token.
+            tried_reply_before = send.reply_attempted_at is not None
+            if fresh:
+                send.reply_attempted_at = send.reply_attempted_at or now
             delivery = Delivery(
                 user_id=user_id or "", replies=[Reply.from_dict(m) for m in send.messages],
                 idempotency_key=send.idempotency_key,
                 reply_token=send.reply_token if fresh else None,
+                may_push=not tried_reply_before,
             )
             channel = self.channels.get(send.channel)
         if user_id is None or channel is None:
@@ -191,6 +200,7 @@ class Worker:
         else:
             result = channel.send(delivery)
             result_status, error = result.status, result.error
+            observability.count_send(channel.name, result_status, result.via)
         with transaction(self.factory) as session:
             send = session.get(Outbox, send_id)
             if send is None or not still_holds(send, self.id, outbox.SENDING):
@@ -198,6 +208,9 @@ class Worker:
             now = self.clock()
             if result_status == "sent" and result is not None:
                 outbox.mark_sent(send, result.via or channel.name, now)
+                return 1
+            if result_status == TOKEN_REFUSED:  # our earlier, interrupted reply went through
+                outbox.mark_sent(send, "reply", now)
                 return 1
             if result_status == "retry":
                 retry_after = result.retry_after if result else None

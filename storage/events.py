@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,8 @@ from storage.leases import claim_heads
 from storage.models import InboundEvent, utcnow
 
 PROCESSING = "processing"
-EVENT_LEASE = timedelta(seconds=120)
+# How long a claimed event stays with its worker before another may take it over.
+EVENT_LEASE = timedelta(seconds=float(os.environ.get("EVENT_LEASE_SECONDS", "60")))
 MAX_ATTEMPTS = 5
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,9 @@ from storage.leases import claim_heads
 from storage.models import Message, Outbox, Resident
 
 SENDING = "sending"
-SEND_LEASE = timedelta(seconds=60)
+# Longer than one send can take (LINE timeouts are 3 s + 10 s), short enough that a
+# crashed sender's reply is retried while its reply token may still be checked.
+SEND_LEASE = timedelta(seconds=float(os.environ.get("SEND_LEASE_SECONDS", "30")))
 MESSAGES_PER_SEND = 5  # LINE accepts at most five messages per reply or push
 # LINE keeps a retry key for 24 hours; past that a resend could duplicate.
 GIVE_UP_AFTER = timedelta(hours=23)
@@ -30,6 +33,7 @@ def enqueue(
     sender: str = "bot",
     staff_id: int | None = None,
     case_id: int | None = None,
+    inbound_event_id: int | None = None,
 ) -> list[Outbox]:
     """Queue replies (handlers.replies.Reply) for a resident and record them in history."""
     sends: list[Outbox] = []
@@ -40,6 +44,7 @@ def enqueue(
             resident_key=resident.resident_key,
             channel=resident.channel,
             idempotency_key=str(uuid.uuid4()),
+            inbound_event_id=inbound_event_id,
             messages=[r.to_dict() for r in chunk],
             # Only the first send may use the single-use reply token.
             reply_token=reply_token if start == 0 else None,

@@ -17,12 +17,18 @@ class Delivery:
     user_id: str
     replies: list[Reply]
     idempotency_key: str
-    reply_token: str | None  # None when stale, spent, or this is a retry
+    reply_token: str | None  # None when stale or already answered
+    # False when an earlier attempt may have used the token: a refusal then means
+    # "already delivered", and pushing would send the message twice.
+    may_push: bool = True
+
+
+TOKEN_REFUSED = "token_refused"
 
 
 @dataclass(frozen=True)
 class SendResult:
-    status: str  # sent | retry | failed
+    status: str  # sent | retry | failed | token_refused
     via: str | None = None  # reply | push | simulator
     error: str | None = None
     retry_after: float | None = None

@@ -22,10 +22,10 @@ from linebot.v3.messaging import (
 )
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from bot.channels.base import Delivery, SendResult
+from bot.channels.base import TOKEN_REFUSED, Delivery, SendResult
 from bot.channels.line_events import parse_event
 from handlers.inbound import Inbound
-from handlers.replies import DatetimePicker, Reply
+from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,12 @@ class LineChannel:
         messages = [to_line_message(r) for r in delivery.replies]
         if delivery.reply_token:
             result = self._reply(delivery.reply_token, messages)
-            if result is not None:
+            if result.status != TOKEN_REFUSED or not delivery.may_push:
                 return result
-            # The token was refused (expired or spent): fall back to a push.
+            # The token was refused (expired, or spent by an earlier attempt): push.
         return self._push(delivery, messages)
 
-    def _reply(self, token: str, messages: list[TextMessage]) -> SendResult | None:
+    def _reply(self, token: str, messages: list[TextMessage]) -> SendResult:
         try:
             self._api.reply_message_with_http_info(
                 ReplyMessageRequest(reply_token=token, messages=messages),
@@ -100,8 +100,8 @@ class LineChannel:
             )
             return SendResult("sent", via="reply")
         except ApiException as exc:
-            if exc.status == 400:
-                return None
+            if exc.status == 400 and "reply token" in _body(exc).lower():
+                return SendResult(TOKEN_REFUSED, error="reply token refused")
             return _classify(exc)
         except (Urllib3Error, OSError) as exc:
             # Unknown whether it arrived; a push with the retry key is the safe retry.
@@ -135,5 +135,9 @@ def _classify(exc: ApiException) -> SendResult:
             except ValueError:
                 retry_after = None
         return SendResult("retry", error=f"LINE API {status}", retry_after=retry_after)
-    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body)
-    return SendResult("failed", error=f"LINE API {status}: {body[:200]}")
+    return SendResult("failed", error=f"LINE API {status}: {_body(exc)[:200]}")
+
+
+def _body(exc: ApiException) -> str:
+    body = exc.body
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")

@@ -96,8 +96,14 @@ class Outbox(Base):
     # Sent as X-Line-Retry-Key on push, so a resend after a crash is not delivered twice.
     idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
     messages: Mapped[Any] = mapped_column(EncryptedJSON)  # list of Reply.to_dict()
+    # The event this answers (None for staff replies, check-ins, reminders).
+    inbound_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_events.id", ondelete="SET NULL")
+    )
     reply_token: Mapped[str | None] = mapped_column(EncryptedText)
     reply_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set before the reply call: if we crash mid-call, a retry knows the token may be spent.
+    reply_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # pending → sending (leased) → sent | failed
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -229,3 +229,36 @@ def test_history_stores_the_resident_under_a_pseudonym(client, worker, svc, db):
     with db.engine.connect() as conn:
         raw = conn.exec_driver_sql("SELECT channel_user_id FROM residents").scalar_one()
     assert b"U-real-line-id" not in bytes(raw)
+
+
+def test_a_reply_interrupted_by_a_crash_is_not_sent_twice(client, svc, fake_line, clock):
+    post_events(client, line_event("text", user=USER, text="hello", reply_token="tok-crash"))
+    with svc.factory() as session, session.begin():
+        from storage import events
+
+        events.claim(session, "w", clock(), 10)
+    w = Worker(svc.factory, svc.channels, clock=clock, handle=echo, worker_id="w")
+    from storage.models import InboundEvent as Event
+
+    with svc.factory() as session:
+        event_id = session.scalars(select(Event.id)).one()
+    w.process(event_id)
+
+    real_send = svc.channels["line"].send
+
+    def send_then_die(delivery):
+        real_send(delivery)  # LINE accepts the reply…
+        raise SystemExit("killed before recording it")
+
+    svc.channels["line"].send = send_then_die
+    try:
+        w.deliver()
+    except SystemExit:
+        pass
+    finally:
+        svc.channels["line"].send = real_send
+    clock.advance(seconds=31)  # the dead sender's lease runs out; the token is still fresh
+    Worker(svc.factory, svc.channels, clock=clock, worker_id="restarted").deliver()
+    assert [c.kind for c in fake_line.calls] == ["reply"]
+    with svc.factory() as session:
+        assert session.scalars(select(Outbox.status)).one() == "sent"
