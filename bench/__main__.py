@@ -1,0 +1,51 @@
+"""`make bench`: run every benchmark in its own process, then assemble docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bench.common import DOCS, ROOT, machine
+
+# (module, section file it writes) in the order the report shows them.
+BENCHMARKS = [
+    ("bench.bench_nlu", "nlu.md"),
+    ("bench.webhook", "webhook.md"),
+    ("bench.pipeline", "pipeline.md"),
+    ("bench.bench_checkins", "checkins.md"),
+]
+
+
+def main() -> int:
+    failed = []
+    for module, _ in BENCHMARKS:
+        print(f"== {module}", flush=True)
+        if subprocess.run([sys.executable, "-m", module], cwd=ROOT).returncode != 0:
+            failed.append(module)
+    assemble()
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def assemble() -> None:
+    parts = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now().strftime('%Y-%m-%d %H:%M')} ({machine()}). "
+        "Each section comes from one script under bench/; figures are measured, never asserted "
+        "in tests.",
+        "",
+    ]
+    for _, name in BENCHMARKS:
+        section = DOCS / name
+        if section.exists():
+            parts.append(section.read_text().strip())
+            parts.append("")
+    Path(ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
