@@ -1,59 +1,106 @@
 """Route one turn to the flow that answers it.
 
-Order matters and is the product's promise: safety first (an urgent message is
-answered with emergency numbers whatever else is going on), then explicit button
-answers, then a person who has taken the case, then a flow in progress, then the
-message's intent.
+Order matters and is the product's promise:
+
+1. follow → the welcome;
+2. an urgent message → the safety path (emergency numbers first), whatever else is going
+   on: a booking in progress, a case a person has claimed, any hour;
+3. a button (postback) → the flow that sent it (registry.postback);
+4. a case a staff member has claimed → the message goes to that case and the bot stays
+   quiet (a request to delete data is still honoured);
+5. nothing to read (stickers, only emoji) → a gentle request to write;
+6. not Japanese → やさしい日本語 with an English line;
+7. a flow in progress (registry.flow), then the message's intent (registry.intent);
+8. nothing understood → ask again once, then hand over to a person.
+
+Other flows plug in through handlers.registry; a handler returning None means "not mine".
 """
 
 from __future__ import annotations
 
 from handlers import registry
 from handlers.inbound import FOLLOW, NON_TEXT, POSTBACK, TEXT
-from handlers.replies import QuickReply, Reply
+from handlers.replies import Reply
 from handlers.turn import Turn
-from storage import conversation
+from storage import cases, conversation, privacy
 
-MAIN_MENU = [
-    QuickReply(label="相談したい", text="相談したい"),
-    QuickReply(label="よくある質問", text="よくある質問"),
-    QuickReply(label="予約する", text="予約したい"),
-    QuickReply(label="人と話したい", text="人と話したい"),
-]
+# Intents the bot still answers while a person has the case.
+_WHILE_CLAIMED = ("delete_data",)
 
 
 def handle(turn: Turn) -> list[Reply]:
     _load_flows()
+    from handlers.flows import fallback, language, safety, welcome
+
+    _resume_after_deletion(turn)
     kind = turn.inbound.kind
     if kind == FOLLOW:
-        return [Reply("友だち追加ありがとうございます。まどぐちです。", MAIN_MENU)]
-    if kind in NON_TEXT:
-        return [Reply("ごめんなさい、文字で書いていただけますか。")]
+        return welcome.welcome(turn)
+    if kind == TEXT and safety.is_urgent(turn):
+        return safety.urgent(turn)
     if kind == POSTBACK:
-        return _postback(turn) or []
-    if kind == TEXT:
-        return _text(turn)
-    return []
+        return _postback(turn)
+    if _claimed_by_person(turn):
+        return []
+    if kind in NON_TEXT:
+        from handlers.content import load_pack
+
+        return [Reply(load_pack().text("please_write_text"))]
+    if kind != TEXT:
+        return []
+    if fallback.nothing_to_read(turn.inbound.text):
+        return fallback.gentle(turn)
+    if language.is_foreign(turn):
+        return language.easy_japanese(turn)
+    replies = _flow_or_intent(turn)
+    if replies is None:
+        return fallback.not_understood(turn)
+    fallback.understood(turn)
+    return replies
 
 
-def _postback(turn: Turn) -> list[Reply] | None:
+def _postback(turn: Turn) -> list[Reply]:
     data = turn.inbound.postback_data or ""
-    prefix = data.split(":", 1)[0]
-    handler = registry.POSTBACKS.get(prefix)
-    return handler(turn) if handler else [Reply("選んでいただき、ありがとうございます。")]
+    handler = registry.POSTBACKS.get(data.split(":", 1)[0])
+    replies = handler(turn) if handler else None
+    if replies is None:  # a button from an older version of the bot, or a forged one
+        from handlers.content import load_pack
+        from handlers.flows.welcome import MAIN_MENU
+
+        return [Reply(load_pack().text("button_expired"), MAIN_MENU)]
+    return replies
 
 
-def _text(turn: Turn) -> list[Reply]:
+def _flow_or_intent(turn: Turn) -> list[Reply] | None:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     if state.flow and (handler := registry.FLOWS.get(state.flow)):
         replies = handler(turn)
         if replies is not None:
             return replies
     if turn.analysis is not None and (handler := registry.INTENTS.get(turn.analysis.intent)):
-        replies = handler(turn)
-        if replies is not None:
-            return replies
-    return [Reply(f"「{turn.inbound.text}」を受け取りました。", MAIN_MENU)]
+        return handler(turn)
+    return None
+
+
+def _claimed_by_person(turn: Turn) -> bool:
+    """While staff hold the case, the resident's words go to them, not to the bot."""
+    case = cases.handled_by_person(turn.session, turn.resident)
+    if case is None:
+        return False
+    if turn.analysis is not None and turn.analysis.intent in _WHILE_CLAIMED:
+        return False
+    message_id = cases.attach_latest_inbound(turn.session, turn.resident, case)
+    cases.resident_wrote(case)
+    cases.notify_slack(turn.session, case, "message", turn.now, message_id=message_id)
+    return True
+
+
+def _resume_after_deletion(turn: Turn) -> None:
+    """A resident who deleted their data and writes again starts fresh, with their id kept
+    (it is needed to answer them)."""
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if privacy.cancel_erasure(state, turn.now) and turn.inbound.user_id:
+        turn.resident.channel_user_id = turn.inbound.user_id
 
 
 def _load_flows() -> None:

@@ -1,0 +1,140 @@
+"""Print (and write docs/conversation.md with) transcripts of the main conversation paths.
+
+Runs the real stack in-process: the LINE webhook, the worker, real NLU (GiNZA), a fake
+LINE API on loopback and a scratch SQLite database.
+
+    .venv/bin/python -m bench.conversation_transcripts
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import TOKYO
+from bot.services import build_services
+from bot.worker import Worker
+from storage.db import make_engine
+from storage.migrate import upgrade
+from tests.conftest import Clock, install_test_keys, line_event, make_config, post_events
+from tests.fakes.line_server import FakeLine
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "conversation.md"
+TUESDAY = datetime(2026, 6, 9, 10, 0, tzinfo=TOKYO)
+HOLIDAY = datetime(2026, 11, 23, 11, 0, tzinfo=TOKYO)  # 勤労感謝の日
+
+# (title, start time, steps); a step is ("say", text) | ("tap", data) | ("follow", "")
+SCRIPTS: list[tuple[str, datetime, list[tuple[str, str]]]] = [
+    ("友だち追加", TUESDAY, [("follow", "")]),
+    ("緊急（意識がない）", TUESDAY, [("say", "父が倒れて意識がない"), ("tap", "consent:yes:1")]),
+    ("緊急（子どもへの虐待）", TUESDAY, [("say", "隣の家の子どもが毎晩叩かれて泣き叫んでいる")]),
+    ("緊急（DV）", TUESDAY, [("say", "夫に殴られていて怖いです")]),
+    (
+        "緊急（死にたい気持ち）、祝日の夜",
+        HOLIDAY.replace(hour=23),
+        [("say", "もう死にたい。消えてしまいたい")],
+    ),
+    ("よくある質問（答えがある）", TUESDAY, [("say", "窓口の受付時間は？")]),
+    ("よくある質問（候補から選ぶ）", TUESDAY, [("say", "介護について教えてください")]),
+    (
+        "よくある質問（答えがない）",
+        TUESDAY,
+        [("say", "宇宙旅行の申し込み方法はどこで聞けますか？")],
+    ),
+    (
+        "相談（町名あり）",
+        TUESDAY,
+        [("say", "桜山3丁目に住んでいます。母の介護のことで相談したいです")],
+    ),
+    ("相談（町名を聞く）", TUESDAY, [("say", "母の介護が心配です"), ("say", "小坪です")]),
+    ("相談（わからない町名）", TUESDAY, [("say", "母の介護が心配です"), ("say", "横浜です")]),
+    (
+        "複合的な困りごと",
+        TUESDAY,
+        [("say", "失業して家賃が払えず、母の介護もあってもう限界です"), ("tap", "consent:no:1")],
+    ),
+    (
+        "ほかの人のこと",
+        TUESDAY,
+        [("say", "近所の一人暮らしのおばあさんを最近見かけなくて心配です")],
+    ),
+    ("人と話したい（祝日）", HOLIDAY, [("say", "人と話したい")]),
+    ("二度わからなかったとき", TUESDAY, [("say", "ふがふが"), ("say", "ほげほげ")]),
+    (
+        "データの削除",
+        TUESDAY,
+        [
+            ("say", "人と話したい"),
+            ("say", "データを消して"),
+            ("tap", "delete:yes"),
+            ("say", "こんにちは"),
+        ],
+    ),
+    ("絵文字だけ・英語", TUESDAY, [("say", "😊😊"), ("say", "Hello, I need help with my rent")]),
+]
+
+
+def _buttons(call_messages: list[dict[str, Any]]) -> str:
+    items = call_messages[-1].get("quickReply", {}).get("items", []) if call_messages else []
+    return " ".join(f"［{i['action']['label']}］" for i in items)
+
+
+def run() -> str:
+    install_test_keys()
+    out = [
+        "# Conversation transcripts",
+        "",
+        "Produced by `python -m bench.conversation_transcripts` against the real stack",
+        "(LINE webhook → worker → GiNZA NLU → handlers → fake LINE API). Buttons are the",
+        "quick replies under the bot's last message. Postback taps are shown as 〔tap data〕.",
+        "",
+    ]
+    line = FakeLine().start()
+    try:
+        for n, (title, start, steps) in enumerate(SCRIPTS):
+            with tempfile.TemporaryDirectory() as scratch:
+                engine = make_engine(f"sqlite:///{scratch}/t.db")
+                upgrade(engine)
+                svc = build_services(make_config(line.url), engine=engine)
+                from bot.app import create_app
+
+                client = create_app(svc=svc).test_client()
+                clock = Clock(start)
+                worker = Worker(svc.factory, svc.channels, clock=clock, worker_id="transcript")
+                user = f"U{n:032d}"
+                out += [f"## {title}", "", f"_{start.strftime('%Y-%m-%d %H:%M')} JST_", "", "```"]
+                for kind, value in steps:
+                    before = len(line.calls)
+                    if kind == "say":
+                        out.append(f"住民: {value}")
+                        event = line_event("text", user=user, text=value)
+                    elif kind == "tap":
+                        out.append(f"住民: 〔tap {value}〕")
+                        event = line_event("postback", user=user, data=value)
+                    else:
+                        out.append("住民: 〔友だち追加〕")
+                        event = line_event("follow", user=user)
+                    post_events(client, event)
+                    worker.drain()
+                    messages = [m for c in line.calls[before:] for m in c.messages]
+                    for m in messages:
+                        out.append("まどぐち: " + m.get("text", "").replace("\n", "\n          "))
+                    if buttons := _buttons(messages):
+                        out.append(f"          {buttons}")
+                    if not messages:
+                        out.append("まどぐち: （返信なし）")
+                    clock.advance(minutes=1)
+                out += ["```", ""]
+                engine.dispose()
+    finally:
+        line.stop()
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    text = run()
+    OUT.write_text(text + "\n", encoding="utf-8")
+    print(text)

@@ -1,0 +1,42 @@
+"""When no flow understood the message: ask again once, then hand over to a person.
+
+Also the gentle answer to messages with nothing to read (only emoji, punctuation, spaces).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from handlers.content import load_pack
+from handlers.replies import Reply
+from handlers.turn import Turn
+from storage import conversation
+
+HAND_OVER_AFTER = 2  # misunderstandings in a row
+
+
+def nothing_to_read(text: str | None) -> bool:
+    """True for "", "😢😢", "。。。", "？" — no letter, kana, kanji or digit at all."""
+    return not any(unicodedata.category(ch)[0] in ("L", "N") for ch in text or "")
+
+
+def gentle(turn: Turn) -> list[Reply]:
+    from handlers.flows.welcome import MAIN_MENU
+
+    return [Reply(load_pack().text("emoji_only"), MAIN_MENU)]
+
+
+def not_understood(turn: Turn) -> list[Reply]:
+    from handlers.flows.handoff_request import hand_over
+    from handlers.flows.welcome import MAIN_MENU
+
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    state.not_understood = (state.not_understood or 0) + 1
+    if state.not_understood >= HAND_OVER_AFTER:
+        return hand_over(turn, reason="not_understood")
+    return [Reply(load_pack().text("not_understood"), MAIN_MENU)]
+
+
+def understood(turn: Turn) -> None:
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    state.not_understood = 0
