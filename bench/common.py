@@ -61,14 +61,20 @@ def postgres_schema(prefix: str = "bench") -> Iterator[str]:
 
 
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "bot", "migrate"], env=env, check=True,
-                   cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_http(url: str, timeout: float = 60.0) -> None:
@@ -92,7 +98,9 @@ def signed_body(events: list[dict[str, Any]]) -> tuple[bytes, str]:
 
 def text_event(user: str, text_: str) -> dict[str, Any]:
     return {
-        "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
         "source": {"type": "user", "userId": user},
         "webhookEventId": uuid.uuid4().hex.upper()[:26],
         "deliveryContext": {"isRedelivery": False},

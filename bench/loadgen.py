@@ -23,8 +23,10 @@ WARMUP_SECONDS = 2.0  # sent and counted as events, but not in the latency figur
 def run(url: str, rate: float, seconds: float, users: int) -> dict[str, object]:
     target = urlparse(url)
     total = int(rate * (seconds + WARMUP_SECONDS))
-    bodies = [signed_body([text_event(f"Ubench{n % users:027d}", f"ベンチマーク {n}")])
-              for n in range(total)]
+    bodies = [
+        signed_body([text_event(f"Ubench{n % users:027d}", f"ベンチマーク {n}")])
+        for n in range(total)
+    ]
     latencies: list[float] = []
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -45,8 +47,12 @@ def run(url: str, rate: float, seconds: float, users: int) -> dict[str, object]:
                 time.sleep(delay)
             body, signature = bodies[n]
             try:
-                conn.request("POST", target.path, body=body, headers={
-                    "Content-Type": "application/json", "X-Line-Signature": signature})
+                conn.request(
+                    "POST",
+                    target.path,
+                    body=body,
+                    headers={"Content-Type": "application/json", "X-Line-Signature": signature},
+                )
                 response = conn.getresponse()
                 response.read()
                 status = str(response.status)
@@ -68,8 +74,13 @@ def run(url: str, rate: float, seconds: float, users: int) -> dict[str, object]:
         t.start()
     for t in threads:
         t.join()
-    return {"sent": total, "ok": len(latencies), "errors": errors,
-            "latencies": latencies, "duration": time.monotonic() - start}
+    return {
+        "sent": total,
+        "ok": len(latencies),
+        "errors": errors,
+        "latencies": latencies,
+        "duration": time.monotonic() - start,
+    }
 
 
 if __name__ == "__main__":

@@ -34,10 +34,15 @@ MESSAGES = int(os.environ.get("BENCH_PIPELINE_MESSAGES", "1000"))
 LATENCY_SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "30"))
 RESIDENTS = 100
 TEXTS = [
-    "母の介護のことで相談したいです", "地域包括支援センターの場所を教えてください",
-    "最近眠れなくて仕事にも行けません", "子どもが学校に行けていません",
-    "家賃が払えなくて困っています", "近所のおばあさんが最近見かけなくて心配です",
-    "予約はできますか", "ひとりで寂しいです", "息子が何年も部屋から出てきません",
+    "母の介護のことで相談したいです",
+    "地域包括支援センターの場所を教えてください",
+    "最近眠れなくて仕事にも行けません",
+    "子どもが学校に行けていません",
+    "家賃が払えなくて困っています",
+    "近所のおばあさんが最近見かけなくて心配です",
+    "予約はできますか",
+    "ひとりで寂しいです",
+    "息子が何年も部屋から出てきません",
     "父の物忘れがひどくなってきました",
 ]
 
@@ -63,8 +68,12 @@ def post_all(port: int, events: list[dict]) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     for event in events:
         body, signature = signed_body([event])
-        conn.request("POST", "/callback/line", body=body,
-                     headers={"Content-Type": "application/json", "X-Line-Signature": signature})
+        conn.request(
+            "POST",
+            "/callback/line",
+            body=body,
+            headers={"Content-Type": "application/json", "X-Line-Signature": signature},
+        )
         response = conn.getresponse()
         response.read()
         assert response.status == 200
@@ -75,38 +84,63 @@ def throughput(workers: int, workdir: Path, fake: FakeLine) -> dict:
         env = bench_env(url, fake.url)
         migrate(env)
         port = free_port()
-        web = start([sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_conf",
-                     "--bind", f"127.0.0.1:{port}", "bot.wsgi:app"], env, workdir / "web.log")
+        web = start(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "python:bot.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "bot.wsgi:app",
+            ],
+            env,
+            workdir / "web.log",
+        )
         procs = []
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz")
             sample = texts(MESSAGES)
-            post_all(port, [text_event(f"Ubench{i % RESIDENTS:027d}", t)
-                            for i, t in enumerate(sample)])
-            procs = [start([sys.executable, "-m", "bot", "worker"], env,
-                           workdir / f"worker{n}.log") for n in range(workers)]
+            post_all(
+                port, [text_event(f"Ubench{i % RESIDENTS:027d}", t) for i, t in enumerate(sample)]
+            )
+            procs = [
+                start([sys.executable, "-m", "bot", "worker"], env, workdir / f"worker{n}.log")
+                for n in range(workers)
+            ]
             engine = create_engine(url)
             deadline = time.monotonic() + 1800
             while time.monotonic() < deadline:
                 with engine.connect() as conn:
-                    left = conn.execute(text(
-                        "SELECT count(*) FROM inbound_events WHERE status NOT IN "
-                        "('done','failed','ignored')")).scalar_one()
+                    left = conn.execute(
+                        text(
+                            "SELECT count(*) FROM inbound_events WHERE status NOT IN "
+                            "('done','failed','ignored')"
+                        )
+                    ).scalar_one()
                 if not left:
                     break
                 time.sleep(0.5)
             with engine.connect() as conn:
-                first, last, done = conn.execute(text(
-                    "SELECT min(processed_at), max(processed_at), count(*) FROM inbound_events "
-                    "WHERE status = 'done'")).one()
+                first, last, done = conn.execute(
+                    text(
+                        "SELECT min(processed_at), max(processed_at), count(*) FROM inbound_events "
+                        "WHERE status = 'done'"
+                    )
+                ).one()
             engine.dispose()
         finally:
             for p in [web, *procs]:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait(timeout=30)
     elapsed = (last - first).total_seconds()
-    return {"workers": workers, "messages": done, "seconds": elapsed,
-            "rate": (done - 1) / elapsed if elapsed else float("nan")}
+    return {
+        "workers": workers,
+        "messages": done,
+        "seconds": elapsed,
+        "rate": (done - 1) / elapsed if elapsed else float("nan"),
+    }
 
 
 def latency(workdir: Path, fake: FakeLine) -> dict:
@@ -114,8 +148,20 @@ def latency(workdir: Path, fake: FakeLine) -> dict:
         env = bench_env(url, fake.url)
         migrate(env)
         port = free_port()
-        web = start([sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_conf",
-                     "--bind", f"127.0.0.1:{port}", "bot.wsgi:app"], env, workdir / "web2.log")
+        web = start(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "python:bot.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "bot.wsgi:app",
+            ],
+            env,
+            workdir / "web2.log",
+        )
         worker = start([sys.executable, "-m", "bot", "worker"], env, workdir / "lat-worker.log")
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -135,8 +181,12 @@ def latency(workdir: Path, fake: FakeLine) -> dict:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait(timeout=30)
     delays = [(seen[k] - t) * 1000 for k, t in posted.items() if k in seen]
-    return {"sent": len(posted), "answered": len(delays),
-            "p50": percentile(delays, 50), "p99": percentile(delays, 99)}
+    return {
+        "sent": len(posted),
+        "answered": len(delays),
+        "p50": percentile(delays, 50),
+        "p99": percentile(delays, 99),
+    }
 
 
 def main() -> None:
@@ -163,8 +213,10 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     for row in rows:
-        lines.append(f"| {row['workers']} | {row['messages']} | {row['seconds']:.1f} "
-                     f"| {row['rate']:.1f} | {row['rate'] / raw:.2f} |")
+        lines.append(
+            f"| {row['workers']} | {row['messages']} | {row['seconds']:.1f} "
+            f"| {row['rate']:.1f} | {row['rate'] / raw:.2f} |"
+        )
     lines += [
         "",
         f"Raw GiNZA `nlp.pipe`: {raw:.1f} texts/s.",

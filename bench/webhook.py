@@ -44,17 +44,38 @@ def one_run(database_url: str, rate: float, web_processes: int, workdir: Path) -
     env = bench_env(database_url, "http://127.0.0.1:9")
     migrate(env)
     web = start(
-        [sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_conf",
-         "--workers", str(web_processes), "--bind", f"127.0.0.1:{port}", "bot.wsgi:app"],
-        env, workdir / f"gunicorn-{port}.log",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "python:bot.gunicorn_conf",
+            "--workers",
+            str(web_processes),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "bot.wsgi:app",
+        ],
+        env,
+        workdir / f"gunicorn-{port}.log",
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         out = workdir / f"load-{port}.json"
         subprocess.run(
-            [sys.executable, "-m", "bench.loadgen", f"http://127.0.0.1:{port}/callback/line",
-             str(rate), str(SECONDS), str(USERS), str(out)],
-            cwd=ROOT, env=env, check=True,
+            [
+                sys.executable,
+                "-m",
+                "bench.loadgen",
+                f"http://127.0.0.1:{port}/callback/line",
+                str(rate),
+                str(SECONDS),
+                str(USERS),
+                str(out),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
         )
         result = json.loads(out.read_text())
     finally:
@@ -66,11 +87,17 @@ def one_run(database_url: str, rate: float, web_processes: int, workdir: Path) -
     engine.dispose()
     lat = result["latencies"]
     return {
-        "rate": rate, "web": web_processes, "sent": result["sent"], "ok": result["ok"],
-        "errors": sum(result["errors"].values()), "error_kinds": result["errors"],
-        "p50": percentile(lat, 50) * 1000, "p99": percentile(lat, 99) * 1000,
+        "rate": rate,
+        "web": web_processes,
+        "sent": result["sent"],
+        "ok": result["ok"],
+        "errors": sum(result["errors"].values()),
+        "error_kinds": result["errors"],
+        "p50": percentile(lat, 50) * 1000,
+        "p99": percentile(lat, 99) * 1000,
         "max": max(lat) * 1000 if lat else float("nan"),
-        "stored": stored, "lost": result["sent"] - stored,
+        "stored": stored,
+        "lost": result["sent"] - stored,
     }
 
 

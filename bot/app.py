@@ -27,14 +27,38 @@ def create_app(config: Config | None = None, svc: Services | None = None) -> Fla
     )
     app.extensions["madoguchi"] = svc
 
-    from bot import health, simulator, webhook_line
+    from bot import health, observability, simulator, webhook_line
 
+    observability.install(app)  # request ids, HTTP counters, GET /metrics
     app.register_blueprint(webhook_line.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
+    _install_staff(app, svc)
+    from bot import staff_bookings
+
+    app.register_blueprint(staff_bookings.bp)  # booking pages, calendar feeds
+    from bot import staff_checkins
+
+    app.register_blueprint(staff_checkins.bp)  # 見守り pages and CSV
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[str, int]:
         return "payload too large", 413
 
     return app
+
+
+def _install_staff(app: Flask, svc: Services) -> None:
+    """The staff console and Slack; CSRF on every form post except machine endpoints."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from bot import simulator, slack_events, staff, webhook_line
+
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the (8-hour) session
+    staff.register(app)
+    slack_events.register(app, svc)
+    csrf = CSRFProtect(app)
+    # Signed by LINE / Slack, or the simulator's JSON API: not browser form posts.
+    csrf.exempt(webhook_line.bp)
+    csrf.exempt(slack_events.bp)
+    csrf.exempt(simulator.post_event)

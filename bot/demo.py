@@ -23,4 +23,7 @@ def seed_demo(svc: Services) -> list[str]:
             if session.scalar(select(StaffUser).where(StaffUser.username == username)) is None:
                 create_staff(session, username, password, role, display_name=name)
                 lines.append(f"demo staff account: {username} / {password} ({role})")
+    from bot.staff_bookings import seed_demo_slots
+
+    lines += seed_demo_slots(svc.factory)
     return lines

@@ -53,6 +53,7 @@ def post_event() -> Any:
         "source": {"type": "user", "userId": f"sim-{sid}"},
         "webhookEventId": str(uuid.uuid4()),
         "deliveryContext": {"isRedelivery": False},
+        "replyToken": uuid.uuid4().hex,  # unused by the simulator channel; LINE's shape
     }
     if kind == "message":
         text = body.get("text")
@@ -65,7 +66,9 @@ def post_event() -> Any:
         if not isinstance(data, str):
             abort(400, "data is required")
         event["postback"] = {"data": data[:300], "params": body.get("params") or {}}
-    elif kind != "follow":
+    elif kind == "follow":
+        event["follow"] = {"isUnblocked": False}
+    else:
         abort(400, "type must be message, postback or follow")
     with transaction(services().factory) as session:
         events.store(session, [to_new_event(event, "simulator")])

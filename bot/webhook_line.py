@@ -11,6 +11,7 @@ from flask import Blueprint, abort, request
 from linebot.v3.webhook import SignatureValidator
 from sqlalchemy.exc import OperationalError
 
+from bot import observability
 from bot.channels.line_events import user_id_of
 from bot.services import services
 from storage import crypto, events
@@ -50,6 +51,7 @@ def callback() -> tuple[str, int]:
         # Database away: LINE redelivers on a non-2xx answer, so nothing is lost.
         log.error("webhook: database unavailable")
         return "temporarily unavailable", 503
+    observability.count_received("line", len(new_events), stored)
     log.info("webhook: %d events, %d new", len(new_events), stored)
     return "OK", 200
 

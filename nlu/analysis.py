@@ -10,20 +10,49 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 TOPIC_IDS: tuple[str, ...] = (
-    "elderly_care", "dementia", "disability", "child_parenting", "living_hardship",
-    "employment", "hikikomori", "isolation", "housing", "health", "mental_health",
-    "suicide_risk", "abuse", "domestic_violence", "young_carer", "double_care",
-    "foreign_resident", "disaster", "hoarding", "daily_living", "rights_advocacy",
+    "elderly_care",
+    "dementia",
+    "disability",
+    "child_parenting",
+    "living_hardship",
+    "employment",
+    "hikikomori",
+    "isolation",
+    "housing",
+    "health",
+    "mental_health",
+    "suicide_risk",
+    "abuse",
+    "domestic_violence",
+    "young_carer",
+    "double_care",
+    "foreign_resident",
+    "disaster",
+    "hoarding",
+    "daily_living",
+    "rights_advocacy",
     "participation",
 )
 INTENTS: tuple[str, ...] = (
-    "consult", "faq", "book", "change_booking", "human", "checkin_ok",
-    "checkin_unwell", "delete_data", "greeting",
+    "consult",
+    "faq",
+    "book",
+    "change_booking",
+    "human",
+    "checkin_ok",
+    "checkin_unwell",
+    "delete_data",
+    "greeting",
 )
 ABOUT: tuple[str, ...] = ("self", "family", "other")
 # Kinds of present danger; handlers pick emergency numbers by kind.
 URGENT_KINDS: tuple[str, ...] = (
-    "suicide", "violence", "abuse", "medical", "missing", "disaster",
+    "suicide",
+    "violence",
+    "abuse",
+    "medical",
+    "missing",
+    "disaster",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
+
 from storage.models import Base
 from storage.types import EncryptedJSON, EncryptedText, UTCDateTime
 

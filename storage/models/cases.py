@@ -26,7 +26,8 @@ class Case(Base):
     priority: Mapped[str] = mapped_column(String(8))  # urgent | high | normal
     # new → claimed → waiting (for resident) → closed
     status: Mapped[str] = mapped_column(String(16), default="new")
-    opened_reason: Mapped[str] = mapped_column(String(24))  # urgent|compound|human|not_understood|checkin
+    # urgent | compound | human | not_understood | checkin
+    opened_reason: Mapped[str] = mapped_column(String(24))
     urgent_reason: Mapped[str | None] = mapped_column(Text)
     about: Mapped[str] = mapped_column(String(8), default="self")
     # unknown → asked → granted | declined (declined: only the confidential 支援会議 path)
@@ -44,6 +45,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Closure asked for 見守り (check-ins) for the household; enrolled_at once it is set up.
+    watch_requested: Mapped[bool] = mapped_column(default=False)
+    watch_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseNote(Base):

@@ -262,3 +262,24 @@ def test_a_reply_interrupted_by_a_crash_is_not_sent_twice(client, svc, fake_line
     assert [c.kind for c in fake_line.calls] == ["reply"]
     with svc.factory() as session:
         assert session.scalars(select(Outbox.status)).one() == "sent"
+
+
+def test_a_follow_without_optional_fields_still_gets_the_welcome(client, worker, fake_line):
+    event = line_event("follow", user=USER)
+    del event["follow"]
+    post_events(client, event)
+    worker.drain()
+    assert len(fake_line.calls) == 1
+
+
+def test_simulator_resident_is_welcomed_and_answered(client, worker):
+    follow = client.post("/simulator/api/events", json={"sid": "t1", "type": "follow"})
+    assert follow.status_code == 200
+    said_hello = {"sid": "t1", "type": "message", "text": "こんにちは"}
+    client.post("/simulator/api/events", json=said_hello)
+    worker.drain()
+    shown = client.get("/simulator/api/messages?sid=t1").get_json()["messages"]
+    said = [i for i, m in enumerate(shown) if m["direction"] == "in" and m["text"] == "こんにちは"]
+    assert said, shown
+    assert any(m["direction"] == "out" for m in shown[: said[0]])  # the welcome came first
+    assert shown[-1]["direction"] == "out"  # and the message was answered

@@ -1,0 +1,661 @@
+"""Booking a consultation from the chat: window → time → confirm; check, move and cancel.
+
+Every button carries what it needs ("booking:slot:42", "booking:ok:42:7" = take slot 42
+instead of booking 7), so a flow interrupted by the safety path, a question or a lapse
+still works when the resident taps an older button. Stored state only remembers the
+optional details typed in between (a name to be called by, a callback number).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from handlers import routing
+from handlers.content import Agency, ContentPack, load_pack
+from handlers.registry import flow, intent, postback
+from handlers.replies import DatetimePicker, QuickReply, Reply
+from handlers.turn import Turn
+from storage import bookings, conversation, outbox
+from storage.bookings import TOKYO, BookingDetails, BookingError
+from storage.cases import current_case
+from storage.models import Resident
+from storage.models.booking import MODES, Booking, Slot
+
+FLOW = "booking"
+LEAD = timedelta(minutes=30)  # the latest a slot can still be booked before it starts
+OFFERED = 6  # slots per list; LINE shows at most 13 quick replies
+PICKER_SPAN = timedelta(days=60)
+NICKNAME_MAX = 20
+WEEKDAYS = "月火水木金土日"
+
+_STOP = re.compile(r"^(やめ|止め|中止|キャンセル|きゃんせる|取り消|とりけ|もういい|いいです|結構)")
+_YES = re.compile(
+    r"^(はい|ええ|うん|お願い|おねがい|予約する|それで|ok|オッケー|大丈夫|だいじょうぶ)"
+)
+_WANTS_CANCEL = re.compile(r"キャンセル|きゃんせる|取り消|とりけ|行けな|いけな|やめ")
+_WANTS_MOVE = re.compile(r"変え|かえ|変更|へんこう|ずら|延期|別の日|振り?替")
+_PHONE = re.compile(r"0\d{1,4}-?\d{1,4}-?\d{3,4}")
+
+
+# -- wording ------------------------------------------------------------------------------
+
+
+def local(when: datetime) -> datetime:
+    return when.astimezone(TOKYO)
+
+
+def day_text(when: datetime) -> str:
+    at = local(when)
+    return f"{at.month}月{at.day}日({WEEKDAYS[at.weekday()]})"
+
+
+def when_text(slot: Slot) -> str:
+    start, end = local(slot.starts_at), local(slot.ends_at)
+    return f"{day_text(start)} {start:%H:%M}〜{end:%H:%M}"
+
+
+def slot_label(slot: Slot, with_mode: bool) -> str:
+    at = local(slot.starts_at)
+    label = f"{at.month}/{at.day}({WEEKDAYS[at.weekday()]}) {at:%H:%M}"
+    return f"{label} {MODES.get(slot.mode, '')}" if with_mode else label
+
+
+def window(pack: ContentPack, window_id: str) -> Agency | None:
+    return next((a for a in pack.agencies if a.id == window_id), None)
+
+
+def window_name(pack: ContentPack, window_id: str) -> str:
+    agency = window(pack, window_id)
+    return agency.name if agency else window_id
+
+
+def window_label(agency: Agency) -> str:
+    if agency.kind == "comprehensive_center" and agency.district_label:
+        return f"{agency.district_label}の包括センター"
+    return agency.name
+
+
+def place_text(pack: ContentPack, slot: Slot) -> str | None:
+    agency = window(pack, slot.window_id)
+    if slot.mode == "visit_office":
+        return slot.location or (agency.address if agency else None)
+    return slot.location
+
+
+def mode_note(pack: ContentPack, slot: Slot, callback: str | None) -> str | None:
+    """What happens at the time, so nothing more needs asking now."""
+    agency = window(pack, slot.window_id)
+    phone = pack.phone_for(agency) if agency else None
+    if slot.mode == "phone" and callback != "phone":
+        return f"お時間になりましたら {phone} にお電話ください。" if phone else None
+    if slot.mode == "phone":
+        return "お時間になりましたら、担当者からお電話します。"
+    if slot.mode == "online":
+        return "オンラインでの参加方法は、担当者からLINEでお知らせします。"
+    if slot.mode == "home_visit":
+        return "伺う場所は、担当者からご連絡してお聞きします。"
+    return None
+
+
+def describe(pack: ContentPack, slot: Slot, details: BookingDetails | None = None) -> str:
+    lines = [
+        f"窓口: {window_name(pack, slot.window_id)}",
+        f"日時: {when_text(slot)}",
+        f"方法: {MODES.get(slot.mode, slot.mode)}",
+    ]
+    if place := place_text(pack, slot):
+        lines.append(f"場所: {place}")
+    if details is not None:
+        lines.append(f"お名前: {details.nickname or 'なし(なくても大丈夫です)'}")
+        contact = "お電話 " + details.contact_phone if details.contact_phone else "LINE"
+        lines.append(f"ご連絡: {contact}")
+    return "\n".join(lines)
+
+
+# -- choosing a window --------------------------------------------------------------------
+
+
+def bookable_windows(pack: ContentPack) -> list[Agency]:
+    return [a for a in pack.agencies if a.bookable]
+
+
+def suggested_windows(turn: Turn, pack: ContentPack) -> tuple[list[Agency], Agency | None]:
+    """Bookable windows, the one that fits the resident first (district, then topics)."""
+    bookable = bookable_windows(pack)
+    district = turn.resident.district
+    analysis = turn.analysis
+    topics = list(analysis.topic_ids) if analysis else []
+    case = current_case(turn.session, turn.resident)
+    if case is not None:
+        topics += [t for t in case.topics or [] if t not in topics]
+    named = [a for a in bookable if district and district in (a.id, a.district_label)]
+    texts = [d for d in [district, *(analysis.districts if analysis else [])] if d]
+    result = routing.windows_for(pack, topics, texts)
+    ranked: list[Agency] = named + ([result.center] if result.center else [])
+    ranked += [w.agency for w in result.windows]
+    ordered = [a for a in ranked if a.bookable] + bookable
+    unique = list({a.id: a for a in ordered}.values())
+    best = unique[0] if (named or result.center or result.windows) and unique else None
+    return unique, best
+
+
+@intent("book")
+def start(turn: Turn) -> list[Reply] | None:
+    pack = load_pack()
+    windows, best = suggested_windows(turn, pack)
+    if not windows:
+        return None  # no window takes bookings in this pack: let the default answer it
+    if len(bookings.future_bookings(turn.session, turn.resident, turn.now)) >= (
+        bookings.MAX_FUTURE_BOOKINGS
+    ):
+        return _refused(turn, "limit")
+    wish = _wish(turn)
+    if len(windows) == 1:
+        return _slots_for(turn, windows[0].id, None, wish)
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    # A time said with the request (来週の火曜に予約したい) is kept until a window is chosen.
+    conversation.enter(state, FLOW, "window", turn.now, data={"wish": wish} if wish else None)
+    text = "ご予約ですね。ありがとうございます。\nどちらの窓口でご相談されますか。"
+    if best is not None:
+        text += f"\nお話の内容やお住まいからは、{best.name}がおすすめです。"
+    buttons = [QuickReply(window_label(a), data=f"booking:win:{a.id}") for a in windows[:10]]
+    return [Reply(text, [*buttons, QuickReply("やめる", data="booking:stop")])]
+
+
+# -- offering slots -----------------------------------------------------------------------
+
+
+def _slot_buttons(slots: list[Slot], move: int | None) -> list[QuickReply]:
+    with_mode = len({s.mode for s in slots}) > 1
+    suffix = f":{move}" if move else ""
+    return [QuickReply(slot_label(s, with_mode), data=f"booking:slot:{s.id}{suffix}")
+            for s in slots]
+
+
+def slot_list(
+    turn: Turn, window_id: str, slots: list[Slot], intro: str, move: int | None = None
+) -> list[Reply]:
+    pack = load_pack()
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    details = {k: v for k, v in state.data.items() if k in ("nickname", "callback", "phone")}
+    conversation.enter(state, FLOW, "slot", turn.now,
+                       data={**details, "window": window_id, "move": move})
+    if not slots:
+        agency = window(pack, window_id)
+        phone = pack.phone_for(agency) if agency else None
+        text = (f"{intro}\n申し訳ありません。{window_name(pack, window_id)}は、"
+                "いまご予約いただける空きがありません。")
+        if phone:
+            text += f"\nお急ぎのときは、お電話({phone})でもご相談いただけます。"
+        return [Reply(text, [QuickReply("やめる", data="booking:stop")])]
+    suffix = f":{move}" if move else ""
+    last = int(slots[-1].starts_at.timestamp())
+    first = local(slots[0].starts_at)
+    buttons = _slot_buttons(slots, move) + [
+        QuickReply("もっと先の日時", data=f"booking:more:{window_id}:{last}{suffix}"),
+        QuickReply("やめる", data="booking:stop"),
+    ]
+    picker = DatetimePicker(
+        "日時を指定する", data=f"booking:pick:{window_id}{suffix}", initial=first,
+        min=local(turn.now + LEAD), max=local(turn.now + PICKER_SPAN),
+    )
+    text = (f"{intro}\nご都合のよい日時を選んでください。"
+            "「来週の火曜の午後」「12/5の14時」のように書いて送っていただいても、空きをお探しします。")
+    return [Reply(text, buttons, [picker])]
+
+
+def offer_slots(
+    turn: Turn, window_id: str, move: int | None = None, after: datetime | None = None,
+    intro: str | None = None,
+) -> list[Reply]:
+    earliest = max(after or turn.now, turn.now + LEAD)
+    slots = bookings.open_slots(turn.session, window_id, after=earliest, limit=OFFERED)
+    name = window_name(load_pack(), window_id)
+    return slot_list(turn, window_id, slots, intro or f"{name}の空いている日時です。", move)
+
+
+def slots_for_wish(
+    turn: Turn, window_id: str, ranges: list[tuple[datetime, datetime]], move: int | None
+) -> list[Reply]:
+    """Free text (nlu `when`) or a picker choice → the nearest free slots."""
+    slots, exact = bookings.nearest_slots(
+        turn.session, window_id, ranges, after=turn.now + LEAD, limit=OFFERED
+    )
+    if exact and len(slots) == 1:
+        return confirm(turn, slots[0], move)
+    if exact:
+        return slot_list(turn, window_id, slots, "ご希望の時間帯で空いているのはこちらです。", move)
+    return slot_list(turn, window_id, slots,
+                     "ご希望の時間には空きがありませんでした。近い日時はこちらです。", move)
+
+
+# -- confirming and booking ---------------------------------------------------------------
+
+
+def _details(data: dict) -> BookingDetails:
+    return BookingDetails(
+        nickname=data.get("nickname"), callback=data.get("callback"),
+        contact_phone=data.get("phone") if data.get("callback") == "phone" else None,
+    )
+
+
+def confirm(turn: Turn, slot: Slot, move: int | None) -> list[Reply]:
+    pack = load_pack()
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    data = {**state.data, "window": slot.window_id, "slot": slot.id, "move": move}
+    conversation.enter(state, FLOW, "confirm", turn.now, data=data)
+    details = _details(data)
+    suffix = f"{slot.id}:{move}" if move else f"{slot.id}"
+    lead = "次の日時に変更します。" if move else "次の内容でご予約します。"
+    lead += "よろしいですか。"
+    text = f"{lead}\n{describe(pack, slot, details)}"
+    if note := mode_note(pack, slot, details.callback):
+        text += f"\n{note}"
+    text += "\nお名前やお電話番号は、なくても大丈夫です。"
+    contact = (QuickReply("連絡はLINEで", data=f"booking:cb:line:{suffix}")
+               if details.callback == "phone"
+               else QuickReply("電話で連絡がほしい", data=f"booking:cb:phone:{suffix}"))
+    return [Reply(text, [
+        QuickReply("予約する", data=f"booking:ok:{suffix}"),
+        QuickReply("お名前を伝える", data=f"booking:name:{suffix}"),
+        contact,
+        QuickReply("ほかの日時にする", data=f"booking:win:{slot.window_id}"
+                   + (f":{move}" if move else "")),
+        QuickReply("やめる", data="booking:stop"),
+    ])]
+
+
+def do_book(turn: Turn, slot_id: int, move: int | None) -> list[Reply]:
+    pack = load_pack()
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    same = state.flow == FLOW and state.data.get("slot") == slot_id
+    details = _details(state.data) if same else BookingDetails()
+    moving = bookings.owned_booking(turn.session, turn.resident, move) if move else None
+    if move and moving is None:
+        return [Reply("変更するご予約が見つかりませんでした。", [_check_button()])]
+    if moving is not None and details == BookingDetails():  # a move keeps what was said
+        details = BookingDetails(moving.nickname, moving.callback, moving.contact_phone)
+    try:
+        booking = bookings.book(
+            turn.session, slot_id=slot_id, resident=turn.resident, now=turn.now,
+            details=details, moving=moving, lead=LEAD,
+        )
+    except BookingError as exc:
+        return _refused(turn, exc.code, slot_id, move)
+    conversation.clear(state, turn.now)
+    slot = turn.session.get(Slot, booking.slot_id)
+    head = "ご予約を変更しました。" if moving else "ご予約を承りました。ありがとうございます。"
+    text = f"{head}\n{describe(pack, slot, details)}"
+    if note := mode_note(pack, slot, details.callback):
+        text += f"\n{note}"
+    text += ("\n前日の夕方と1時間前に、LINEでお知らせします。"
+             "\n変更やキャンセルは「予約を確認」と送ってください。")
+    return [Reply(text, [_check_button()])]
+
+
+def _check_button() -> QuickReply:
+    return QuickReply("予約を確認", text="予約を確認")
+
+
+def _refused(
+    turn: Turn, code: str, slot_id: int | None = None, move: int | None = None
+) -> list[Reply]:
+    slot = turn.session.get(Slot, slot_id) if slot_id else None
+    if code == "limit":
+        return [Reply(
+            f"ご予約は同時に{bookings.MAX_FUTURE_BOOKINGS}件までお受けしています。"
+            "今のご予約の変更やキャンセルはこちらからどうぞ。", [_check_button()],
+        )]
+    if code == "duplicate":
+        return [Reply("その日時は、すでにご予約いただいています。", [_check_button()])]
+    if slot is None:
+        return [Reply("その枠が見つかりませんでした。もう一度「予約したい」と送ってください。")]
+    reasons = {
+        "full": f"申し訳ありません。{when_text(slot)}は、"
+                "ちょうどほかの方のご予約で埋まってしまいました。",
+        "past": f"{when_text(slot)}は、受付を締め切りました。",
+        "closed": f"{when_text(slot)}の受付は、取りやめになりました。",
+    }
+    intro = reasons.get(code, "ご予約できませんでした。") + "\nほかの空いている日時はこちらです。"
+    return offer_slots(turn, slot.window_id, move, intro=intro)
+
+
+# -- buttons ------------------------------------------------------------------------------
+
+
+def _ints(parts: list[str]) -> list[int | None]:
+    return [int(p) if p.isdigit() else None for p in parts]
+
+
+@postback("booking")
+def on_postback(turn: Turn) -> list[Reply] | None:
+    parts = (turn.inbound.postback_data or "").split(":")[1:]
+    action, args = (parts[0] if parts else ""), parts[1:]
+    handler = _ACTIONS.get(action)
+    if handler is None:
+        return [Reply("ごめんなさい、もう一度お試しください。", [_check_button()])]
+    return handler(turn, args)
+
+
+def _win(turn: Turn, args: list[str]) -> list[Reply]:
+    window_id = args[0] if args else ""
+    agency = window(load_pack(), window_id)
+    if agency is None or not agency.bookable:
+        return start(turn) or []
+    move = _ints(args[1:2])[0] if len(args) > 1 else None
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    wish = state.data.get("wish") if state.flow == FLOW else None
+    return _slots_for(turn, window_id, move, wish)
+
+
+def _wish(turn: Turn) -> list[list[str]] | None:
+    """The times the resident named in this message, as ISO pairs (storable as JSON)."""
+    if turn.analysis is None or not turn.analysis.when:
+        return None
+    return [[r.start.isoformat(), r.end.isoformat()] for r in turn.analysis.when]
+
+
+def _slots_for(
+    turn: Turn, window_id: str, move: int | None, wish: list[list[str]] | None
+) -> list[Reply]:
+    if not wish:
+        return offer_slots(turn, window_id, move)
+    ranges = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in wish]
+    return slots_for_wish(turn, window_id, ranges, move)
+
+
+def _more(turn: Turn, args: list[str]) -> list[Reply]:
+    if len(args) < 2 or not args[1].isdigit():
+        return start(turn) or []
+    after = datetime.fromtimestamp(int(args[1]), TOKYO)
+    move = _ints(args[2:3])[0] if len(args) > 2 else None
+    return offer_slots(turn, args[0], move, after=after)
+
+
+def _slot(turn: Turn, args: list[str]) -> list[Reply]:
+    slot_id, move = (_ints(args) + [None, None])[:2]
+    slot = turn.session.get(Slot, slot_id) if slot_id else None
+    if slot is None:
+        return _refused(turn, "missing")
+    if slot.status != "open":
+        return _refused(turn, "closed", slot.id, move)
+    if slot.starts_at <= turn.now + LEAD:
+        return _refused(turn, "past", slot.id, move)
+    if slot.booked >= slot.capacity:
+        return _refused(turn, "full", slot.id, move)
+    return confirm(turn, slot, move)
+
+
+def _pick(turn: Turn, args: list[str]) -> list[Reply]:
+    raw = turn.inbound.postback_params.get("datetime", "")
+    window_id = args[0] if args else ""
+    move = _ints(args[1:2])[0] if len(args) > 1 else None
+    try:
+        wished = datetime.fromisoformat(raw).replace(tzinfo=TOKYO)
+    except ValueError:
+        return offer_slots(turn, window_id, move)
+    if wished <= turn.now:
+        return offer_slots(turn, window_id, move, intro="その日時はもう過ぎています。")
+    return slots_for_wish(turn, window_id, [(wished, wished + timedelta(minutes=1))], move)
+
+
+def _ok(turn: Turn, args: list[str]) -> list[Reply]:
+    slot_id, move = (_ints(args) + [None, None])[:2]
+    if slot_id is None:
+        return _refused(turn, "missing")
+    return do_book(turn, slot_id, move)
+
+
+def _name(turn: Turn, args: list[str]) -> list[Reply]:
+    return _ask_detail(turn, args, "name",
+                       "お呼びするお名前を書いて送ってください。ニックネームやイニシャルで大丈夫です。")
+
+
+def _callback(turn: Turn, args: list[str]) -> list[Reply]:
+    choice, rest = (args[0] if args else "line"), args[1:]
+    if choice == "phone":
+        return _ask_detail(turn, rest, "phone",
+                           "おかけするお電話番号を書いて送ってください。ご予約の連絡にだけ使います。")
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    state.data = {**state.data, "callback": "line", "phone": None}
+    return _back_to_confirm(turn, rest)
+
+
+def _ask_detail(turn: Turn, args: list[str], step: str, question: str) -> list[Reply]:
+    slot_id, move = (_ints(args) + [None, None])[:2]
+    if slot_id is None:
+        return _refused(turn, "missing")
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    conversation.enter(state, FLOW, step, turn.now,
+                       data={**state.data, "slot": slot_id, "move": move})
+    suffix = f"{slot_id}:{move}" if move else f"{slot_id}"
+    return [Reply(question, [QuickReply("なしで進める", data=f"booking:back:{suffix}")])]
+
+
+def _back_to_confirm(turn: Turn, args: list[str]) -> list[Reply]:
+    slot_id, move = (_ints(args) + [None, None])[:2]
+    return _slot(turn, [str(slot_id or ""), *([str(move)] if move else [])])
+
+
+def _stop(turn: Turn, args: list[str]) -> list[Reply]:
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if state.flow == FLOW:
+        conversation.clear(state, turn.now)
+    text = "予約の手続きをやめました。またいつでもお声がけください。"
+    if bookings.future_bookings(turn.session, turn.resident, turn.now):
+        text += "\nすでにあるご予約はそのままです。確認や変更は「予約を確認」からどうぞ。"
+        return [Reply(text, [_check_button()])]
+    return [Reply(text)]
+
+
+# -- check, move, cancel ------------------------------------------------------------------
+
+
+def _booking_line(pack: ContentPack, booking: Booking, slot: Slot) -> str:
+    return f"{when_text(slot)} {window_name(pack, booking.window_id)}({MODES.get(slot.mode, '')})"
+
+
+@intent("change_booking")
+def manage(turn: Turn) -> list[Reply]:
+    pack = load_pack()
+    held = bookings.future_bookings(turn.session, turn.resident, turn.now)
+    if not held:
+        return [Reply("いま予定されているご予約はありません。",
+                      [QuickReply("予約する", text="予約したい")])]
+    text = turn.inbound.text or ""
+    if len(held) == 1:
+        booking = held[0]
+        if _WANTS_CANCEL.search(text):
+            return _ask_cancel(turn, [str(booking.id)])
+        if _WANTS_MOVE.search(text):
+            return _move(turn, [str(booking.id)])
+        slot = turn.session.get(Slot, booking.slot_id)
+        return [Reply(f"ご予約は次のとおりです。\n{describe(pack, slot)}", [
+            QuickReply("時間を変える", data=f"booking:move:{booking.id}"),
+            QuickReply("キャンセルする", data=f"booking:cancel:{booking.id}"),
+            QuickReply("このままでOK", data="booking:keep"),
+        ])]
+    lines, buttons = ["ご予約は次のとおりです。"], []
+    for number, booking in enumerate(held, start=1):
+        slot = turn.session.get(Slot, booking.slot_id)
+        lines.append(f"{number}. {_booking_line(pack, booking, slot)}")
+        buttons += [QuickReply(f"{number}の時間を変える", data=f"booking:move:{booking.id}"),
+                    QuickReply(f"{number}をキャンセル", data=f"booking:cancel:{booking.id}")]
+    return [Reply("\n".join(lines), [*buttons, QuickReply("このままでOK", data="booking:keep")])]
+
+
+def _owned(turn: Turn, args: list[str]) -> Booking | None:
+    booking_id = _ints(args[:1])[0] if args else None
+    if booking_id is None:
+        return None
+    booking = bookings.owned_booking(turn.session, turn.resident, booking_id)
+    return booking if booking is not None and booking.status == "booked" else None
+
+
+def _ask_cancel(turn: Turn, args: list[str]) -> list[Reply]:
+    booking = _owned(turn, args)
+    if booking is None:
+        return [Reply("そのご予約は見つかりませんでした(すでにキャンセル済みかもしれません)。",
+                      [_check_button()])]
+    slot = turn.session.get(Slot, booking.slot_id)
+    return [Reply(f"{when_text(slot)}のご予約をキャンセルしますか。", [
+        QuickReply("キャンセルする", data=f"booking:cancelok:{booking.id}"),
+        QuickReply("やめておく", data="booking:keep"),
+    ])]
+
+
+def _cancel_ok(turn: Turn, args: list[str]) -> list[Reply]:
+    booking = _owned(turn, args)
+    if booking is None or not bookings.cancel_booking(
+        turn.session, booking, now=turn.now, by="resident"
+    ):
+        return [Reply("そのご予約は、すでにキャンセルされています。")]
+    slot = turn.session.get(Slot, booking.slot_id)
+    return [Reply(
+        f"{when_text(slot)}のご予約をキャンセルしました。ご連絡ありがとうございます。"
+        "\nまたいつでもご予約いただけます。",
+        [QuickReply("別の日時で予約", data=f"booking:win:{booking.window_id}")],
+    )]
+
+
+def _move(turn: Turn, args: list[str]) -> list[Reply]:
+    booking = _owned(turn, args)
+    if booking is None:
+        return [Reply("変更するご予約が見つかりませんでした。", [_check_button()])]
+    slot = turn.session.get(Slot, booking.slot_id)
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    state.data = {"nickname": booking.nickname, "callback": booking.callback,
+                  "phone": booking.contact_phone}  # what the resident said carries over
+    return offer_slots(turn, booking.window_id, booking.id,
+                       intro=f"{when_text(slot)}のご予約を変更します。新しい日時を選んでください。")
+
+
+def _keep(turn: Turn, args: list[str]) -> list[Reply]:
+    return [Reply("承知しました。ご予約はそのままです。当日お待ちしています。")]
+
+
+_ACTIONS = {
+    "win": _win, "more": _more, "slot": _slot, "pick": _pick, "ok": _ok, "name": _name,
+    "cb": _callback, "back": _back_to_confirm, "stop": _stop, "cancel": _ask_cancel,
+    "cancelok": _cancel_ok, "move": _move, "keep": _keep,
+}
+
+
+# -- typed answers while booking ----------------------------------------------------------
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+@flow(FLOW)
+def on_text(turn: Turn) -> list[Reply] | None:
+    analysis = turn.analysis
+    if analysis is not None and analysis.urgent:
+        return None  # safety first, always; the booking waits (its buttons keep working)
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    text = _normal(turn.inbound.text or "")
+    data = dict(state.data)
+    move = data.get("move")
+    if _STOP.match(text) and len(text) <= 12:
+        return _stop(turn, [])
+    if state.step == "name" and text:
+        state.data = {**data, "nickname": (turn.inbound.text or "").strip()[:NICKNAME_MAX]}
+        return _back_to_confirm(turn, [str(data.get("slot")), *([str(move)] if move else [])])
+    if state.step == "phone":
+        return _phone_answer(turn, data)
+    if analysis is not None and analysis.when and data.get("window"):
+        ranges = [(r.start, r.end) for r in analysis.when]
+        return slots_for_wish(turn, data["window"], ranges, move)
+    if analysis is not None and analysis.when and state.step == "window":
+        return start(turn)  # remembers the wished time, asks for the window again
+    if state.step == "confirm" and _YES.match(text) and data.get("slot"):
+        return do_book(turn, int(data["slot"]), move)
+    if analysis is not None and analysis.intent == "change_booking":
+        conversation.clear(state, turn.now)
+        return manage(turn)
+    if analysis is not None and analysis.intent == "book":
+        if data.get("window"):  # asked again mid-way: carry on where we were
+            return offer_slots(turn, data["window"], move, intro="ご予約の続きです。")
+        return start(turn)
+    return None  # not a booking answer: let the rest of the bot reply; state stays
+
+
+def _phone_answer(turn: Turn, data: dict) -> list[Reply]:
+    found = _PHONE.search(unicodedata.normalize("NFKC", turn.inbound.text or "").replace("ー", "-"))
+    move = data.get("move")
+    args = [str(data.get("slot")), *([str(move)] if move else [])]
+    if found is None:
+        return [Reply("お電話番号が読み取れませんでした。例: 090-1234-5678",
+                      [QuickReply("LINEでの連絡にする", data="booking:cb:line:" + ":".join(args))])]
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    state.data = {**data, "callback": "phone", "phone": found.group(0)}
+    return _back_to_confirm(turn, args)
+
+
+# -- messages the scheduler and staff send --------------------------------------------------
+
+
+def reminder_replies(session: Session, booking: Booking, now: datetime) -> list[Reply]:
+    pack = load_pack()
+    slot = session.get(Slot, booking.slot_id)
+    today = local(now).date()
+    day = local(slot.starts_at).date()
+    relative = {0: "本日", 1: "明日"}.get((day - today).days, day_text(slot.starts_at))
+    text = (f"ご予約のお知らせです。{relative} {local(slot.starts_at):%H:%M}から、"
+            f"ご相談のご予約があります。\n{describe(pack, slot)}")
+    details = BookingDetails(callback=booking.callback, contact_phone=booking.contact_phone)
+    if note := mode_note(pack, slot, details.callback):
+        text += f"\n{note}"
+    text += "\nご都合が悪くなったときは、お気軽にお知らせください。"
+    return [Reply(text, [_check_button(),
+                         QuickReply("キャンセルしたい", data=f"booking:cancel:{booking.id}")])]
+
+
+def slot_cancelled_replies(session: Session, booking: Booking, slot: Slot) -> list[Reply]:
+    name = window_name(load_pack(), slot.window_id)
+    text = (f"大切なお知らせです。{when_text(slot)}の{name}でのご予約は、"
+            "窓口の都合により取りやめとなりました。ご迷惑をおかけし、申し訳ありません。"
+            "\nよろしければ、別の日時をお選びください。")
+    return [Reply(text, [QuickReply("別の日時を選ぶ", data=f"booking:win:{slot.window_id}")])]
+
+
+def notify_cancelled(
+    session: Session, cancelled: list[Booking], slot: Slot, *, now: datetime,
+    staff_id: int | None = None,
+) -> int:
+    """Tell each resident whose booking staff withdrew (outbox: sent after commit)."""
+    sent = 0
+    for booking in cancelled:
+        resident = session.get(Resident, booking.resident_id)
+        if resident is None or not resident.active:
+            continue
+        outbox.enqueue(session, resident, slot_cancelled_replies(session, booking, slot),
+                       now=now, sender="staff" if staff_id else "system", staff_id=staff_id,
+                       case_id=booking.case_id)
+        sent += 1
+    return sent
+
+
+def cancel_slot_and_notify(
+    session: Session, slot_id: int, *, reason: str, now: datetime, staff_id: int | None = None
+) -> int:
+    """Withdraw a slot and message the residents booked in it; returns how many were told."""
+    cancelled = bookings.cancel_slot(session, slot_id, now=now, reason=reason)
+    slot = session.get(Slot, slot_id)
+    return notify_cancelled(session, cancelled, slot, now=now, staff_id=staff_id) if slot else 0
+
+
+def close_day_and_notify(
+    session: Session, *, window_id: str, day: date, reason: str, now: datetime,
+    staff_id: int | None = None,
+) -> int:
+    """Mark a closed day; its open slots are withdrawn and their residents told."""
+    _, slots = bookings.add_closed_day(session, window_id=window_id, day=day, reason=reason,
+                                       now=now, staff_id=staff_id)
+    return sum(cancel_slot_and_notify(session, s.id, reason=reason, now=now, staff_id=staff_id)
+               for s in slots)

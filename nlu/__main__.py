@@ -1,0 +1,82 @@
+"""Command line: ``python -m nlu analyze --jsonl`` and ``python -m nlu evaluate FILE.jsonl``.
+
+analyze --jsonl   JSON lines with "text" on stdin → one JSON object per line on stdout
+                  (text, topics, urgent, urgent_kind, urgent_reason, intent, about, compound,
+                  when, pii, masked, language, lemmas, districts, topic_details; other input keys
+                  such as "id" are echoed back). Without --jsonl, each stdin line is a message.
+evaluate FILE     per-label precision/recall/F1, micro/macro F1, urgent recall and precision,
+                  intent and about accuracy, and the list of errors. Exit 0. --json for JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from nlu import analyze
+from nlu.evaluate import evaluate_rows, format_report, read_jsonl
+
+
+def _output(a, extra: dict) -> dict:
+    d = a.to_dict()
+    d["masked"] = a.masked_text()
+    for k, v in extra.items():
+        if k not in d:
+            d[k] = v
+    return d
+
+
+def cmd_analyze(args) -> int:
+    now = datetime.fromisoformat(args.now) if args.now else None
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        extra: dict = {}
+        if args.jsonl:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                print(json.dumps({"error": f"invalid JSON: {exc}"}, ensure_ascii=False), flush=True)
+                continue
+            text = obj.get("text", "") if isinstance(obj, dict) else str(obj)
+            extra = {k: v for k, v in obj.items() if k != "text"} if isinstance(obj, dict) else {}
+        else:
+            text = line
+        print(json.dumps(_output(analyze(text, now=now), extra), ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    rows = read_jsonl(args.file)
+    now = datetime.fromisoformat(args.now) if args.now else None
+    rep = evaluate_rows(rows, lambda t: analyze(t, now=now))
+    if args.json:
+        print(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(format_report(rep, args.file))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m nlu", description="Madoguchi Japanese understanding (GiNZA)"
+    )
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("analyze", help="analyse messages from stdin")
+    a.add_argument("--jsonl", action="store_true", help='stdin lines are JSON objects with "text"')
+    a.add_argument("--now", help="ISO datetime to resolve dates against (default: now, Asia/Tokyo)")
+    a.set_defaults(func=cmd_analyze)
+    e = sub.add_parser("evaluate", help="metrics on a labelled JSONL file")
+    e.add_argument("file")
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
+    e.add_argument("--now", help="ISO datetime to resolve dates against")
+    e.set_defaults(func=cmd_evaluate)
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

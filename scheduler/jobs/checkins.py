@@ -1,0 +1,350 @@
+"""The 見守り sweep: send what fell due, then walk the ladder (reminder → escalation case).
+
+Run every SWEEP_SECONDS by the one scheduler, with the runner's coalesce=True and
+misfire_grace_time=None, on purpose: a sweep missed while the process was down runs once
+on start, however late, and decides from durable rows what is still owed — the newest
+slot still meaningful (the same Tokyo day, or within an hour) is sent and its ladder
+starts from then; older slots are recorded as missed for staff, never sent in a burst.
+Each slot's Checkin row, its outbox row and the enrolment's advanced cursor commit in one
+transaction, so a restart between "sent" and "recorded" cannot happen: both or neither.
+Batches are locked (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite), so
+an overlapping run skips rather than doubles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import TOKYO
+from handlers.flows.checkin import checkin_replies, reminder_replies
+from handlers.replies import Reply
+from scheduler.runner import register_sweep
+from storage import cases, outbox
+from storage import checkins as store
+from storage.db import transaction
+from storage.models import CaseNote, Checkin, CheckinEnrolment, Message, Outbox, Resident, utcnow
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 30
+BATCH = 2000
+HISTORY_ROWS = 5
+HISTORY_SPAN = timedelta(days=120)  # how far back the escalation note looks
+
+
+@dataclass
+class SweepResult:
+    resumed: int = 0
+    sent: int = 0
+    missed: int = 0
+    deferred: int = 0  # due inside quiet hours: sent (or reminded) when they end
+    skipped: int = 0  # already recorded (a second scheduler, a manual re-run)
+    settled: int = 0  # answered by a message, found by the sweep
+    reminded: int = 0
+    escalated: int = 0
+    cancelled: int = 0
+
+    def add(self, other: SweepResult) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+def sweep() -> None:
+    """The APScheduler job (stored by path; it finds the process's services itself)."""
+    from scheduler import context
+
+    result = run_sweep(context.services().factory, utcnow())
+    if any(getattr(result, f.name) for f in fields(result)):
+        log.info("checkin sweep: %s", result)
+
+
+def run_sweep(factory: sessionmaker[Session], now: datetime, batch: int = BATCH
+              ) -> SweepResult:
+    result = SweepResult()
+    with transaction(factory) as session:
+        result.resumed = store.resume_due(session, now)
+    _in_batches(factory, lambda s: send_due(s, now, batch), result)
+    _in_batches(factory, lambda s: settle_replies(s, now, batch), result)
+    _in_batches(factory, lambda s: walk_ladder(s, now, batch), result)
+    if result.missed:
+        log.warning("checkin sweep recorded %d missed check-ins", result.missed)
+    return result
+
+
+def _in_batches(factory: sessionmaker[Session], step: Callable[[Session], SweepResult],
+                total: SweepResult) -> None:
+    """One transaction per batch, until a batch finds nothing to do."""
+    while True:
+        with transaction(factory) as session:
+            done = step(session)
+        total.add(done)
+        if not any(getattr(done, f.name) for f in fields(done)):
+            return
+
+
+# -- sending -------------------------------------------------------------------------
+
+
+def send_due(session: Session, now: datetime, limit: int) -> SweepResult:
+    result = SweepResult()
+    due = store.due_enrolments(session, now, limit)
+    if not due:
+        return result
+    residents = _by_id(session, Resident, {e.resident_id for e in due})
+    existing = _existing_slots(session, due)
+    to_send: list[tuple[CheckinEnrolment, Checkin]] = []
+    for enrolment in due:
+        plan = store.plan(enrolment, now)
+        if plan.wait_until is not None:
+            result.deferred += 1
+            continue
+        for slot in plan.missed:
+            if (enrolment.id, slot) not in existing:
+                session.add(_missed(enrolment, slot, "スケジューラ停止中のため未送信", now))
+                result.missed += 1
+        result.missed += plan.uncounted_missed
+        if plan.send_slot is None:
+            continue
+        if (enrolment.id, plan.send_slot) in existing:
+            result.skipped += 1
+            continue
+        resident = residents.get(enrolment.resident_id)
+        if resident is None or not resident.active or not resident.channel_user_id:
+            session.add(_missed(enrolment, plan.send_slot, "友だち解除中のため未送信", now))
+            result.missed += 1
+            continue
+        checkin = Checkin(
+            enrolment_id=enrolment.id, resident_id=enrolment.resident_id,
+            due_at=plan.send_slot, status="sent", sent_at=now, created_at=now,
+            idempotency_key=store.occurrence_key(enrolment.id, plan.send_slot),
+            action_at=store.first_action_at(enrolment, now),
+        )
+        session.add(checkin)
+        to_send.append((enrolment, checkin))
+    session.flush()  # the check-in ids go into the answer buttons
+    hour = now.astimezone(TOKYO).hour
+    enqueue_many(session, [
+        (residents[enrolment.resident_id], checkin_replies(checkin.id, hour),
+         checkin.idempotency_key)
+        for enrolment, checkin in to_send
+    ], now)
+    result.sent = len(to_send)
+    return result
+
+
+def _missed(enrolment: CheckinEnrolment, slot: datetime, note: str, now: datetime) -> Checkin:
+    return Checkin(enrolment_id=enrolment.id, resident_id=enrolment.resident_id, due_at=slot,
+                   status="missed", note=note, created_at=now)
+
+
+def _existing_slots(session: Session, due: Sequence[CheckinEnrolment]
+                    ) -> set[tuple[int, datetime]]:
+    """Slots already recorded (the unique key would refuse them anyway; skip them kindly)."""
+    rows = session.execute(
+        select(Checkin.enrolment_id, Checkin.due_at)
+        .where(Checkin.enrolment_id.in_([e.id for e in due]),
+               Checkin.due_at >= min(e.next_due_at for e in due if e.next_due_at))
+    )
+    return {(enrolment_id, due_at) for enrolment_id, due_at in rows}
+
+
+def enqueue_many(session: Session, sends: Sequence[tuple[Resident, list[Reply], str]],
+                 now: datetime) -> None:
+    """The batch twin of storage.outbox.enqueue (same rows: an outbox row and its history
+    messages), in two multi-row INSERTs instead of a flush per resident, and with the
+    slot's own key as the idempotency key (sent to LINE as X-Line-Retry-Key)."""
+    if not sends:
+        return
+    rows = []
+    for resident, replies, key in sends:
+        assert len(replies) <= outbox.MESSAGES_PER_SEND
+        rows.append({
+            "resident_id": resident.id, "resident_key": resident.resident_key,
+            "channel": resident.channel, "idempotency_key": key,
+            "messages": [r.to_dict() for r in replies], "status": "pending", "attempts": 0,
+            "next_attempt_at": now, "created_at": now,
+        })
+    ids = dict(session.execute(
+        insert(Outbox).returning(Outbox.idempotency_key, Outbox.id), rows
+    ).all())
+    session.execute(insert(Message), [
+        {"resident_id": resident.id, "direction": "out", "sender": "system", "kind": "text",
+         "text": reply.text, "masked_text": reply.text, "outbox_id": ids[key],
+         "created_at": now}
+        for resident, replies, key in sends for reply in replies
+    ])
+
+
+def _by_id(session: Session, model: type, ids: set[int]) -> dict[int, object]:
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+# -- answers found by the sweep -----------------------------------------------------
+
+
+def settle_replies(session: Session, now: datetime, limit: int) -> SweepResult:
+    """A check-in the resident wrote back to (in any flow) is answered: no reminder."""
+    result = SweepResult()
+    open_rows = list(session.scalars(
+        select(Checkin).where(Checkin.id.in_(store.replied_query()))
+        .limit(limit).with_for_update(skip_locked=True)
+    ))
+    for checkin, labels in _with_labels(session, open_rows):
+        _settle(session, checkin, labels, now)
+        result.settled += 1
+    return result
+
+
+def _with_labels(session: Session, rows: list[Checkin]
+                 ) -> list[tuple[Checkin, list[dict | None]]]:
+    found = store.replied_since_sent(session, rows)
+    return [(c, found[c.id]) for c in rows if c.id in found]
+
+
+def _settle(session: Session, checkin: Checkin, labels: list[dict | None], now: datetime
+            ) -> None:
+    labels = [lab or {} for lab in labels]
+    if any(lab.get("urgent") for lab in labels):
+        answer = "urgent"
+    elif any(lab.get("intent") == "checkin_unwell" for lab in labels):
+        answer = "unwell"
+    elif any(lab.get("intent") == "checkin_ok" for lab in labels):
+        answer = "ok"
+    else:
+        answer = "message"
+    store.record_answer(checkin, answer, now)
+    if answer in ("urgent", "unwell"):
+        resident = session.get(Resident, checkin.resident_id)
+        if resident is not None:
+            case = _open_case(session, resident, "urgent" if answer == "urgent" else "high",
+                              f"見守り: お声がけの後のメッセージ（{store.ANSWER_LABELS[answer]}）",
+                              now)
+            checkin.case_id = case.id
+
+
+# -- the ladder ----------------------------------------------------------------------
+
+
+def walk_ladder(session: Session, now: datetime, limit: int) -> SweepResult:
+    result = SweepResult()
+    due = store.open_for_ladder(session, now, limit)
+    if not due:
+        return result
+    enrolments = _by_id(session, CheckinEnrolment, {c.enrolment_id for c in due})
+    residents = _by_id(session, Resident, {c.resident_id for c in due})
+    replied = store.replied_since_sent(session, due)
+    reminders: list[tuple[Resident, list[Reply], str]] = []
+    escalations: list[tuple[CheckinEnrolment, Checkin, Resident]] = []
+    for checkin in due:
+        enrolment = enrolments[checkin.enrolment_id]
+        resident = residents.get(checkin.resident_id)
+        if checkin.id in replied:
+            _settle(session, checkin, replied[checkin.id], now)
+            result.settled += 1
+        elif enrolment.status != "active" or resident is None:
+            checkin.status, checkin.action_at = "cancelled", None
+            checkin.note = "見守りの休止・終了のため中止"
+            result.cancelled += 1
+        elif checkin.status == "sent" and enrolment.remind_after_minutes > 0:
+            reminder = _remind(enrolment, checkin, resident, now)
+            if reminder is None:
+                result.deferred += 1
+            else:
+                reminders.append(reminder)
+        else:
+            escalations.append((enrolment, checkin, resident))
+    enqueue_many(session, reminders, now)
+    result.reminded = len(reminders)
+    history = store.recent_many(session, {e.id for e, _, _ in escalations}, HISTORY_ROWS + 1,
+                                since=now - HISTORY_SPAN)
+    escalate(session, escalations, history, now)
+    result.escalated = len(escalations)
+    return result
+
+
+def _remind(enrolment: CheckinEnrolment, checkin: Checkin, resident: Resident,
+            now: datetime) -> tuple[Resident, list[Reply], str] | None:
+    """Move the check-in to "reminded"; the reminder to send, or None inside quiet hours."""
+    quiet = store.view(enrolment).quiet
+    if quiet is not None and quiet.contains(now):
+        checkin.action_at = quiet.shift(now)  # never a reminder at night
+        return None
+    assert checkin.sent_at is not None
+    checkin.status, checkin.reminded_at = "reminded", now
+    checkin.action_at = store.escalate_at(enrolment, checkin.sent_at, now)
+    key = store.occurrence_key(enrolment.id, checkin.due_at, "reminder")
+    return resident, reminder_replies(checkin.id), key
+
+
+def escalate(session: Session, due: Sequence[tuple[CheckinEnrolment, Checkin, Resident]],
+             history: dict[int, list[Checkin]], now: datetime) -> None:
+    """No answer: a case for the staff queue, with the recent history and who to call.
+
+    Cases are opened (or joined) one by one through storage.cases.open_case; the notes,
+    notices and check-in updates are added afterwards so they go out in one flush."""
+    had_case = set(session.scalars(
+        select(cases.Case.resident_id).where(
+            cases.Case.resident_id.in_({r.id for _, _, r in due}),
+            cases.Case.status.in_(cases.OPEN_STATUSES))
+    ))
+    opened = []
+    for enrolment, checkin, resident in due:
+        case = cases.open_case(session, resident, reason="checkin", priority="high", now=now)
+        opened.append((enrolment, checkin, case, resident.id in had_case))
+        had_case.add(resident.id)
+    notify = getattr(cases, "notify_slack", None)  # the hand-off layer's Slack notices
+    with session.no_autoflush:  # one flush at commit, not one per notice's lookup
+        for enrolment, checkin, case, existed in opened:
+            note = escalation_note(enrolment, checkin, history.get(enrolment.id, []))
+            session.add(CaseNote(case_id=case.id, staff_id=None, text=note, created_at=now))
+            if not case.summary:
+                case.summary = note
+            checkin.status, checkin.escalated_at, checkin.action_at = "escalated", now, None
+            checkin.case_id = case.id
+            if notify is not None:
+                notify(session, case, "update" if existed else "new_case", now)
+
+
+def _open_case(session: Session, resident: Resident, priority: str, note: str,
+               now: datetime) -> cases.Case:
+    existing = cases.current_case(session, resident)
+    case = cases.open_case(session, resident, reason="checkin", priority=priority, now=now)
+    session.add(CaseNote(case_id=case.id, staff_id=None, text=note, created_at=now))
+    notify = getattr(cases, "notify_slack", None)  # the hand-off layer's Slack notices
+    if notify is not None:
+        notify(session, case, "new_case" if existing is None else "update", now)
+    return case
+
+
+def escalation_note(enrolment: CheckinEnrolment, checkin: Checkin,
+                    history: Sequence[Checkin]) -> str:
+    """For staff only: what was sent, what came back lately, and the supporter to call."""
+    lines = [f"見守り: {_local(checkin.sent_at)} のお声がけに返答がありません。"]
+    if checkin.reminded_at:
+        lines.append(f"再送: {_local(checkin.reminded_at)}（返答なし）")
+    lines.append("最近の見守り:")
+    for past in [p for p in history if p.id != checkin.id][:HISTORY_ROWS]:
+        label = store.STATE_LABELS[store.state_of(past)]
+        answer = f"（{store.ANSWER_LABELS[past.answer]}）" if past.answer else ""
+        lines.append(f"・{_local(past.due_at)} {label}{answer}")
+    if enrolment.supporter_name:
+        role = enrolment.supporter_role or "支援者"
+        phone = enrolment.supporter_phone or "電話番号未登録"
+        lines.append(f"連絡先: {role} {enrolment.supporter_name} {phone}")
+    return "\n".join(lines)
+
+
+def _local(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    local = moment.astimezone(TOKYO)
+    return f"{local.month}/{local.day}({'月火水木金土日'[local.weekday()]}) {local:%H:%M}"
+
+
+register_sweep("checkins", sweep, SWEEP_SECONDS)

@@ -1,0 +1,116 @@
+"""A fake Slack Web API on loopback that records calls (like tests/fakes/line_server.py).
+
+It answers the methods Madoguchi uses (auth.test, chat.postMessage, chat.update,
+chat.postEphemeral) the way Slack does — {"ok": true, ...} with a fresh `ts` for each
+posted message — and can be told to fail the next calls (ratelimited, 500).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_USER = "UBOT000001"
+
+
+@dataclass
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+    authorization: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[SlackCall] = []
+        self._script: list[int] = []
+        self._ts = 1_700_000_000_000000
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._script.clear()
+
+    def fail_next(self, *statuses: int) -> None:
+        with self._lock:
+            self._script.extend(statuses)
+
+    def of(self, method: str) -> list[SlackCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+
+    def _answer(self, method: str, args: dict[str, Any], auth: str | None) -> tuple[int, dict]:
+        with self._lock:
+            status = self._script.pop(0) if self._script else 200
+            if status == 429:
+                return 429, {"ok": False, "error": "ratelimited"}
+            if status != 200:
+                return status, {"ok": False, "error": "internal_error"}
+            if method == "auth.test":
+                return 200, {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001",
+                             "team_id": "T0001", "user": "madoguchi"}
+            self.calls.append(SlackCall(method, args, auth))
+            if method == "chat.postMessage":
+                return 200, {"ok": True, "channel": args.get("channel"), "ts": self._next_ts(),
+                             "message": {"text": args.get("text")}}
+            if method == "chat.update":
+                return 200, {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+            if method == "chat.postEphemeral":
+                return 200, {"ok": True, "message_ts": self._next_ts()}
+        return 200, {"ok": False, "error": "unknown_method"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    args = json.loads(raw or "{}")
+                else:
+                    args = {k: v[0] for k, v in parse_qs(raw).items()}
+                    for key in ("blocks", "attachments"):
+                        if isinstance(args.get(key), str):
+                            args[key] = json.loads(args[key])
+                method = self.path.rstrip("/").rsplit("/", 1)[-1]
+                status, answer = fake._answer(method, args, self.headers.get("Authorization"))
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
