@@ -292,7 +292,9 @@ _CONTENT_POS = {"NOUN", "PROPN", "VERB", "ADJ"}
 
 def content_lemmas(tokens: list[Tok]) -> list[str]:
     out = []
-    for t in tokens:
+    for k, t in enumerate(tokens):
+        if "助数詞" in t.tag and k and tokens[k - 1].pos == "NUM":
+            continue  # 12月, 5日, 3人: counters after a number
         if t.pos not in _CONTENT_POS or t.tag.startswith(
             ("動詞-非自立", "形容詞-非自立", "名詞-数詞")
         ):

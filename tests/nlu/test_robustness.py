@@ -80,8 +80,15 @@ def test_analyze_never_raises_on_arbitrary_text(text):
 
 
 def test_analyze_many_matches_analyze():
-    texts = ["", "母が倒れてて返事がない", "来週の火曜の午後に予約したい", "🙏", "生活保護の申請に何が必要？"]
+    texts = [
+        "",
+        "母が倒れてて返事がない",
+        "来週の火曜の午後に予約したい",
+        "🙏",
+        "生活保護の申請に何が必要？",
+    ]
     many = nlu.analyze_many(texts)
     for text, a in zip(texts, many, strict=True):
         b = analyze(text)
-        assert (a.topic_ids, a.urgent, a.intent, a.about) == (b.topic_ids, b.urgent, b.intent, b.about)
+        key = (b.topic_ids, b.urgent, b.intent, b.about)
+        assert (a.topic_ids, a.urgent, a.intent, a.about) == key
