@@ -16,12 +16,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from icalendar import Calendar, Event
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from bot.config import TOKYO, Config
 from bot.services import build_services, services
 from handlers.content import Agency, load_pack
 from handlers.flows.booking import cancel_slot_and_notify, close_day_and_notify
-from storage import bookings
+from storage import audit, bookings
 from storage.bookings import BookingError
 from storage.db import transaction
 from storage.models import utcnow
@@ -48,6 +49,10 @@ def _signed_in() -> Any:
 @bp.app_template_filter("hhmm")
 def _hhmm(value: datetime) -> str:
     return value.astimezone(TOKYO).strftime("%H:%M")
+
+
+def _audit(session: Session, action: str, detail: str) -> None:
+    audit.record(session, action, now=utcnow(), staff_id=_staff_id(), detail=detail)
 
 
 def _windows() -> list[Agency]:
@@ -132,6 +137,7 @@ def cancel_slot(window_id: str, slot_id: int) -> Any:
         told = cancel_slot_and_notify(session, slot_id, reason=reason, now=utcnow(),
                                       staff_id=_staff_id())
         day = slot.starts_at.astimezone(TOKYO).date()
+        _audit(session, "booking_cancel_slot", f"{window_id} slot {slot_id}, {told} told")
     flash(f"枠を取り消しました。予約していた{told}人にお知らせしました。")
     return redirect(url_for("staff_bookings.day_view", window_id=window_id, day=day.isoformat()))
 
@@ -152,6 +158,8 @@ def attendance(window_id: str, booking_id: int) -> Any:
         if booking.window_id != window_id:
             abort(404)
         day = booking.starts_at.astimezone(TOKYO).date()
+        _audit(session, "booking_attendance",
+               f"booking {booking_id}: {'attended' if attended else 'absent'}")
     flash("来談を記録しました。" if attended else "不在を記録しました。")
     return redirect(url_for("staff_bookings.day_view", window_id=window_id, day=day.isoformat()))
 
@@ -174,6 +182,7 @@ def add_availability(window_id: str) -> Any:
             )
             created = bookings.generate_slots(session, now=now, window_id=window_id,
                                               until=_today() + timedelta(days=HORIZON_DAYS))
+            _audit(session, "booking_availability", f"{window_id}: {created} slots published")
     except (BookingError, ValueError) as exc:
         flash(f"登録できませんでした: {exc}", "error")
         return redirect(url_for("staff_bookings.index"))
@@ -193,6 +202,7 @@ def add_closed_day(window_id: str) -> Any:
     with transaction(services().factory) as session:
         told = close_day_and_notify(session, window_id=window_id, day=day, reason=reason,
                                     now=utcnow(), staff_id=_staff_id())
+        _audit(session, "booking_closed_day", f"{window_id} {day.isoformat()}, {told} told")
     flash(f"{day:%m/%d}を休みにしました。予約していた{told}人にお知らせしました。")
     return redirect(url_for("staff_bookings.index"))
 
@@ -202,6 +212,7 @@ def rotate_feed(window_id: str) -> Any:
     _window_or_404(window_id)
     with transaction(services().factory) as session:
         bookings.feed_token(session, window_id, utcnow(), rotate=True)
+        _audit(session, "booking_feed_rotate", window_id)
     flash("カレンダーのURLを新しくしました。古いURLは使えなくなります。")
     return redirect(url_for("staff_bookings.day_view", window_id=window_id))
 

@@ -15,6 +15,8 @@ ACTIONS = (
     "view_case", "view_messages", "reveal_pii", "claim", "claim_lost", "release", "reply",
     "note", "refer", "referral_confirmed", "referral_declined", "close", "export_csv",
     "staff_create", "staff_update", "slack_claim", "slack_reply",
+    "booking_cancel_slot", "booking_attendance", "booking_availability", "booking_closed_day",
+    "booking_feed_rotate",
 )
 
 

@@ -13,7 +13,7 @@ from bot.staff_bookings import add_slots_arguments, cmd_slots
 from storage import bookings
 from storage.db import transaction
 from storage.migrate import upgrade
-from storage.models import Outbox, utcnow
+from storage.models import AuditEntry, Outbox, utcnow
 from storage.models.booking import Availability, Booking, ClosedDay, Slot
 from storage.staff import create_staff
 from tests.booking.conftest import add_resident, add_slot
@@ -88,6 +88,8 @@ def test_staff_cancel_a_slot_and_the_resident_is_told(staff, svc, booked):
         assert s.get(Slot, booked["slot"]).status == "cancelled"
         [send] = s.scalars(select(Outbox)).all()
         assert "取りやめ" in send.messages[0]["text"]
+        actions = s.scalars(select(AuditEntry.action)).all()
+    assert "booking_cancel_slot" in actions  # the city can account for who cancelled it
 
 
 def test_attendance_is_recorded_once_the_appointment_is_near(staff, svc, booked):
