@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 5000  # LINE's limit per text message
 MAX_LABEL = 20  # LINE's limit per quick-reply label
 MAX_QUICK_REPLIES = 13
-REQUEST_TIMEOUT = (3.05, 10)  # connect, read (seconds)
+# connect, read (seconds); a timed-out push is retried with the same retry key.
+REQUEST_TIMEOUT = (3.05, float(os.environ.get("LINE_TIMEOUT_SECONDS", "10")))
 
 
 def _label(text: str) -> str:

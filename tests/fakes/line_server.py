@@ -38,6 +38,7 @@ class FakeLine:
         self._used_tokens: set[str] = set()
         self._retry_keys: set[str] = set()
         self._script: list[tuple[int, float]] = []  # (status, delay) for the next calls
+        self.outage: tuple[int, float] | None = None  # every call fails so, until cleared
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -70,6 +71,7 @@ class FakeLine:
             self._retry_keys.clear()
             self._script.clear()
             self.attempts = 0
+            self.outage = None
             self.valid_reply_tokens = None
 
     def texts_to(self, user_id: str) -> list[str]:
@@ -84,9 +86,14 @@ class FakeLine:
     def _answer(self, path: str, headers: Any, body: dict[str, Any]) -> tuple[int, dict]:
         with self._lock:
             self.attempts += 1
-            status, delay = self._script.pop(0) if self._script else (200, 0.0)
+            if self.outage is not None:
+                status, delay = self.outage
+            else:
+                status, delay = self._script.pop(0) if self._script else (200, 0.0)
         if delay:
             time.sleep(delay)
+        if status == 0:  # a slow answer that still goes through (the client has given up)
+            status = 200
         if status != 200:
             return status, {"message": "scripted failure"}
         with self._lock:
