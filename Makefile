@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/python -m bot all
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
