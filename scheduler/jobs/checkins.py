@@ -17,8 +17,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import TOKYO
@@ -96,51 +97,63 @@ def send_due(session: Session, now: datetime, limit: int) -> SweepResult:
     due = store.due_enrolments(session, now, limit)
     if not due:
         return result
-    residents = _by_id(session, Resident, {e.resident_id for e in due})
+    recipients = _recipients(session, {e.resident_id for e in due})
     existing = _existing_slots(session, due)
-    to_send: list[tuple[CheckinEnrolment, Checkin]] = []
+    rows: list[dict] = []
     for enrolment in due:
         plan = store.plan(enrolment, now)
         if plan.wait_until is not None:
             result.deferred += 1
             continue
-        for slot in plan.missed:
-            if (enrolment.id, slot) not in existing:
-                session.add(_missed(enrolment, slot, "スケジューラ停止中のため未送信", now))
-                result.missed += 1
+        rows += [_row(enrolment, slot, "missed", now, note=DOWN_NOTE)
+                 for slot in plan.missed if (enrolment.id, slot) not in existing]
         result.missed += plan.uncounted_missed
         if plan.send_slot is None:
             continue
         if (enrolment.id, plan.send_slot) in existing:
             result.skipped += 1
             continue
-        resident = residents.get(enrolment.resident_id)
-        if resident is None or not resident.active or not resident.channel_user_id:
-            session.add(_missed(enrolment, plan.send_slot, "友だち解除中のため未送信", now))
-            result.missed += 1
+        recipient = recipients.get(enrolment.resident_id)
+        if recipient is None or not recipient.reachable:
+            rows.append(_row(enrolment, plan.send_slot, "missed", now, note=UNREACHABLE_NOTE))
             continue
-        checkin = Checkin(
-            enrolment_id=enrolment.id, resident_id=enrolment.resident_id,
-            due_at=plan.send_slot, status="sent", sent_at=now, created_at=now,
-            idempotency_key=store.occurrence_key(enrolment.id, plan.send_slot),
-            action_at=store.first_action_at(enrolment, now),
-        )
-        session.add(checkin)
-        to_send.append((enrolment, checkin))
-    session.flush()  # the check-in ids go into the answer buttons
+        rows.append(_row(enrolment, plan.send_slot, "sent", now, sent_at=now,
+                         idempotency_key=store.occurrence_key(enrolment.id, plan.send_slot),
+                         action_at=store.first_action_at(enrolment, now)))
+    if not rows:
+        return result
+    # One multi-row INSERT; the new ids go into the answer buttons.
+    inserted = session.execute(
+        insert(Checkin).returning(Checkin.id, Checkin.resident_id, Checkin.status,
+                                  Checkin.idempotency_key), rows
+    ).all()
     hour = now.astimezone(TOKYO).hour
-    enqueue_many(session, [
-        (residents[enrolment.resident_id], checkin_replies(checkin.id, hour),
-         checkin.idempotency_key)
-        for enrolment, checkin in to_send
-    ], now)
-    result.sent = len(to_send)
+    sends = [(recipients[row.resident_id], checkin_replies(row.id, hour), row.idempotency_key)
+             for row in inserted if row.status == "sent"]
+    enqueue_many(session, sends, now)
+    result.sent = len(sends)
+    result.missed += len(inserted) - len(sends)
     return result
 
 
-def _missed(enrolment: CheckinEnrolment, slot: datetime, note: str, now: datetime) -> Checkin:
-    return Checkin(enrolment_id=enrolment.id, resident_id=enrolment.resident_id, due_at=slot,
-                   status="missed", note=note, created_at=now)
+DOWN_NOTE = "スケジューラ停止中のため未送信"
+UNREACHABLE_NOTE = "友だち解除中のため未送信"
+
+
+def _row(enrolment: CheckinEnrolment, slot: datetime, status: str, now: datetime,
+         **values: object) -> dict:
+    return {"enrolment_id": enrolment.id, "resident_id": enrolment.resident_id,
+            "due_at": slot, "status": status, "created_at": now, **values}
+
+
+def _recipients(session: Session, ids: set[int]) -> dict[int, Row]:
+    """What a send needs of each resident, without decrypting their LINE user id."""
+    rows = session.execute(
+        select(Resident.id, Resident.resident_key, Resident.channel,
+               (Resident.active & Resident.channel_user_id.is_not(None)).label("reachable"))
+        .where(Resident.id.in_(ids))
+    )
+    return {row.id: row for row in rows}
 
 
 def _existing_slots(session: Session, due: Sequence[CheckinEnrolment]
@@ -154,7 +167,7 @@ def _existing_slots(session: Session, due: Sequence[CheckinEnrolment]
     return {(enrolment_id, due_at) for enrolment_id, due_at in rows}
 
 
-def enqueue_many(session: Session, sends: Sequence[tuple[Resident, list[Reply], str]],
+def enqueue_many(session: Session, sends: Sequence[tuple[Any, list[Reply], str]],
                  now: datetime) -> None:
     """The batch twin of storage.outbox.enqueue (same rows: an outbox row and its history
     messages), in two multi-row INSERTs instead of a flush per resident, and with the
@@ -237,13 +250,13 @@ def walk_ladder(session: Session, now: datetime, limit: int) -> SweepResult:
     if not due:
         return result
     enrolments = _by_id(session, CheckinEnrolment, {c.enrolment_id for c in due})
-    residents = _by_id(session, Resident, {c.resident_id for c in due})
+    recipients = _recipients(session, {c.resident_id for c in due})
     replied = store.replied_since_sent(session, due)
-    reminders: list[tuple[Resident, list[Reply], str]] = []
-    escalations: list[tuple[CheckinEnrolment, Checkin, Resident]] = []
+    reminders: list[tuple[Any, list[Reply], str]] = []
+    escalations: list[tuple[CheckinEnrolment, Checkin]] = []
     for checkin in due:
         enrolment = enrolments[checkin.enrolment_id]
-        resident = residents.get(checkin.resident_id)
+        resident = recipients.get(checkin.resident_id)
         if checkin.id in replied:
             _settle(session, checkin, replied[checkin.id], now)
             result.settled += 1
@@ -251,25 +264,29 @@ def walk_ladder(session: Session, now: datetime, limit: int) -> SweepResult:
             checkin.status, checkin.action_at = "cancelled", None
             checkin.note = "見守りの休止・終了のため中止"
             result.cancelled += 1
-        elif checkin.status == "sent" and enrolment.remind_after_minutes > 0:
+        elif (checkin.status == "sent" and enrolment.remind_after_minutes > 0
+              and resident.reachable):  # no reminder to someone who unfollowed: escalate
             reminder = _remind(enrolment, checkin, resident, now)
             if reminder is None:
                 result.deferred += 1
             else:
                 reminders.append(reminder)
         else:
-            escalations.append((enrolment, checkin, resident))
+            escalations.append((enrolment, checkin))
     enqueue_many(session, reminders, now)
     result.reminded = len(reminders)
-    history = store.recent_many(session, {e.id for e, _, _ in escalations}, HISTORY_ROWS + 1,
-                                since=now - HISTORY_SPAN)
-    escalate(session, escalations, history, now)
+    if escalations:
+        residents = _by_id(session, Resident, {c.resident_id for _, c in escalations})
+        history = store.recent_many(session, {e.id for e, _ in escalations},
+                                    HISTORY_ROWS + 1, since=now - HISTORY_SPAN)
+        escalate(session, [(e, c, residents[c.resident_id]) for e, c in escalations],
+                 history, now)
     result.escalated = len(escalations)
     return result
 
 
-def _remind(enrolment: CheckinEnrolment, checkin: Checkin, resident: Resident,
-            now: datetime) -> tuple[Resident, list[Reply], str] | None:
+def _remind(enrolment: CheckinEnrolment, checkin: Checkin, resident: Row,
+            now: datetime) -> tuple[Row, list[Reply], str] | None:
     """Move the check-in to "reminded"; the reminder to send, or None inside quiet hours."""
     quiet = store.view(enrolment).quiet
     if quiet is not None and quiet.contains(now):
