@@ -319,7 +319,7 @@ def report(all_figures: list[Figures], load: str) -> str:
         "- The send sweep works in batches of 2,000 enrolments per transaction: one locked",
         "  select of due enrolments, one query for already-recorded slots, one multi-row",
         "  INSERT of Checkin rows (RETURNING ids for the answer buttons), then",
-        "  `enqueue_many` — the batch twin of `storage.outbox.enqueue` — writes the outbox rows",
+        "  `storage.outbox.enqueue_batch` — writes the outbox rows",
         "  and history messages in two multi-row INSERTs, each outbox row carrying the slot's",
         "  own UUID as its idempotency key (X-Line-Retry-Key).",
         "- Delivery: the bench's bulk sender claims 500 outbox rows per transaction with",

@@ -154,7 +154,7 @@ def enrol() -> Any:
         except store.CheckinError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".index"))
-        _audit(session, "note", enrolment, "登録・変更")
+        _audit(session, "checkin_enrol", enrolment, "登録・変更")
         enrolment_id = enrolment.id
     flash(f"{request_.alias} の見守りを登録しました。", "ok")
     return redirect(url_for(".household", enrolment_id=enrolment_id))
@@ -225,7 +225,7 @@ def pause(enrolment_id: int) -> Any:
         except (store.CheckinError, ValueError) as exc:
             flash(str(exc), "error")
             return redirect(url_for(".household", enrolment_id=enrolment_id))
-        _audit(session, "note", enrolment, f"休止（{enrolment.pause_reason}）")
+        _audit(session, "checkin_pause", enrolment, f"休止（{enrolment.pause_reason}）")
     flash("見守りを休止しました。休止中は何も送りません。", "ok")
     return redirect(url_for(".household", enrolment_id=enrolment_id))
 
@@ -235,7 +235,7 @@ def resume(enrolment_id: int) -> Any:
     with transaction(services().factory) as session:
         enrolment = session.get(CheckinEnrolment, enrolment_id) or abort(404)
         store.resume(session, enrolment, _now())
-        _audit(session, "note", enrolment, "再開")
+        _audit(session, "checkin_resume", enrolment, "再開")
     flash("見守りを再開しました。", "ok")
     return redirect(url_for(".household", enrolment_id=enrolment_id))
 
@@ -245,7 +245,7 @@ def end(enrolment_id: int) -> Any:
     with transaction(services().factory) as session:
         enrolment = session.get(CheckinEnrolment, enrolment_id) or abort(404)
         store.end(session, enrolment, request.form.get("reason") or "終了", _now())
-        _audit(session, "note", enrolment, "終了")
+        _audit(session, "checkin_end", enrolment, "終了")
     flash("見守りを終了しました。", "ok")
     return redirect(url_for(".household", enrolment_id=enrolment_id))
 

@@ -77,6 +77,9 @@ def _flow_or_intent(turn: Turn) -> list[Reply] | None:
         replies = handler(turn)
         if replies is not None:
             return replies
+    for recognise in registry.REQUESTS:
+        if (replies := recognise(turn)) is not None:
+            return replies
     if turn.analysis is not None and (handler := registry.INTENTS.get(turn.analysis.intent)):
         return handler(turn)
     return None

@@ -2,6 +2,8 @@
 
 - postback(prefix): quick-reply / picker answers whose data starts with "prefix:".
 - flow(name): continues a conversation whose stored state.flow == name.
+- request: recognises a specific request in a fresh text message whatever its intent
+  (e.g. 「見守りを申し込みたい」), tried in registration order before intent routing.
 - intent(name): a fresh text message with that NLU intent.
 """
 
@@ -17,6 +19,7 @@ FlowHandler = Callable[[Turn], list[Reply] | None]  # None: "not mine, keep rout
 POSTBACKS: dict[str, FlowHandler] = {}
 FLOWS: dict[str, FlowHandler] = {}
 INTENTS: dict[str, FlowHandler] = {}
+REQUESTS: list[FlowHandler] = []
 
 
 def postback(prefix: str) -> Callable[[FlowHandler], FlowHandler]:
@@ -42,3 +45,8 @@ def intent(*names: str) -> Callable[[FlowHandler], FlowHandler]:
         return fn
 
     return register
+
+
+def request(fn: FlowHandler) -> FlowHandler:
+    REQUESTS.append(fn)
+    return fn

@@ -16,7 +16,7 @@ ACTIONS = (
     "note", "refer", "referral_confirmed", "referral_declined", "close", "export_csv",
     "staff_create", "staff_update", "slack_claim", "slack_reply",
     "booking_cancel_slot", "booking_attendance", "booking_availability", "booking_closed_day",
-    "booking_feed_rotate",
+    "booking_feed_rotate", "checkin_enrol", "checkin_pause", "checkin_resume", "checkin_end",
 )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.leases import claim_heads
@@ -66,6 +67,36 @@ def enqueue(
             )
         sends.append(send)
     return sends
+
+
+def enqueue_batch(
+    session: Session, sends: Sequence[tuple[Resident, list[Any], str]], now: datetime,
+    sender: str = "system",
+) -> None:
+    """enqueue() for many residents at once (scheduled check-ins): two multi-row INSERTs
+    instead of a flush per resident, each send keyed by the caller's stable idempotency key
+    (sent to LINE as X-Line-Retry-Key), with at most MESSAGES_PER_SEND replies each."""
+    if not sends:
+        return
+    rows = []
+    for resident, replies, key in sends:
+        if len(replies) > MESSAGES_PER_SEND:
+            raise ValueError("a batched send holds at most five messages")
+        rows.append({
+            "resident_id": resident.id, "resident_key": resident.resident_key,
+            "channel": resident.channel, "idempotency_key": key,
+            "messages": [r.to_dict() for r in replies], "status": "pending", "attempts": 0,
+            "next_attempt_at": now, "created_at": now,
+        })
+    ids = dict(session.execute(
+        insert(Outbox).returning(Outbox.idempotency_key, Outbox.id), rows
+    ).all())
+    session.execute(insert(Message), [
+        {"resident_id": resident.id, "direction": "out", "sender": sender, "kind": "text",
+         "text": reply.text, "masked_text": reply.text, "outbox_id": ids[key],
+         "created_at": now}
+        for resident, replies, key in sends for reply in replies
+    ])
 
 
 def claim(

@@ -11,7 +11,4 @@ from handlers.flows import (  # noqa: F401, I001
     safety,
     welcome,
 )
-from handlers.flows import booking  # noqa: F401, I001
-
-# Keep last: checkin looks at 見守り requests before the intent handlers registered above.
-from handlers.flows import checkin  # noqa: E402,F401
+from handlers.flows import booking, checkin  # noqa: F401, I001

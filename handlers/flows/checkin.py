@@ -247,6 +247,7 @@ def _end_step(turn: Turn, step: str) -> list[Reply]:
     ])]
 
 
+@registry.request
 def enrolment_request(turn: Turn) -> list[Reply] | None:
     """「見守りを申し込みたい」/「見守りをやめたい」, whatever intent nlu gave it."""
     text = turn.inbound.text
@@ -264,26 +265,3 @@ def _active(enrolment: CheckinEnrolment | None) -> bool:
     return enrolment is not None and enrolment.status != "ended"
 
 
-@registry.intent("checkin_enrol")
-def enrol_intent(turn: Turn) -> list[Reply] | None:
-    return enrolment_request(turn) or explain()
-
-
-def _wrap_intents(names: tuple[str, ...]) -> None:
-    """nlu has no intent for 見守り requests yet, so a message such as 「見守りを申し込みたい」
-    arrives as consult/faq/…: look at it first, and hand anything else on unchanged.
-    Wraps what is registered when this module is imported (it is imported last)."""
-    for name in names:
-        previous = registry.INTENTS.get(name)
-
-        def wrapped(turn: Turn, _previous: registry.FlowHandler | None = previous
-                    ) -> list[Reply] | None:
-            replies = enrolment_request(turn)
-            if replies is not None:
-                return replies
-            return _previous(turn) if _previous is not None else None
-
-        registry.INTENTS[name] = wrapped
-
-
-_wrap_intents(("consult", "faq", "human", "greeting", "book"))

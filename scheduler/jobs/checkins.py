@@ -29,7 +29,7 @@ from scheduler.runner import register_sweep
 from storage import cases, outbox
 from storage import checkins as store
 from storage.db import transaction
-from storage.models import CaseNote, Checkin, CheckinEnrolment, Message, Outbox, Resident, utcnow
+from storage.models import CaseNote, Checkin, CheckinEnrolment, Resident, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def send_due(session: Session, now: datetime, limit: int) -> SweepResult:
     hour = now.astimezone(TOKYO).hour
     sends = [(recipients[row.resident_id], checkin_replies(row.id, hour), row.idempotency_key)
              for row in inserted if row.status == "sent"]
-    enqueue_many(session, sends, now)
+    outbox.enqueue_batch(session, sends, now)
     result.sent = len(sends)
     result.missed += len(inserted) - len(sends)
     return result
@@ -165,33 +165,6 @@ def _existing_slots(session: Session, due: Sequence[CheckinEnrolment]
                Checkin.due_at >= min(e.next_due_at for e in due if e.next_due_at))
     )
     return {(enrolment_id, due_at) for enrolment_id, due_at in rows}
-
-
-def enqueue_many(session: Session, sends: Sequence[tuple[Any, list[Reply], str]],
-                 now: datetime) -> None:
-    """The batch twin of storage.outbox.enqueue (same rows: an outbox row and its history
-    messages), in two multi-row INSERTs instead of a flush per resident, and with the
-    slot's own key as the idempotency key (sent to LINE as X-Line-Retry-Key)."""
-    if not sends:
-        return
-    rows = []
-    for resident, replies, key in sends:
-        assert len(replies) <= outbox.MESSAGES_PER_SEND
-        rows.append({
-            "resident_id": resident.id, "resident_key": resident.resident_key,
-            "channel": resident.channel, "idempotency_key": key,
-            "messages": [r.to_dict() for r in replies], "status": "pending", "attempts": 0,
-            "next_attempt_at": now, "created_at": now,
-        })
-    ids = dict(session.execute(
-        insert(Outbox).returning(Outbox.idempotency_key, Outbox.id), rows
-    ).all())
-    session.execute(insert(Message), [
-        {"resident_id": resident.id, "direction": "out", "sender": "system", "kind": "text",
-         "text": reply.text, "masked_text": reply.text, "outbox_id": ids[key],
-         "created_at": now}
-        for resident, replies, key in sends for reply in replies
-    ])
 
 
 def _by_id(session: Session, model: type, ids: set[int]) -> dict[int, object]:
@@ -273,7 +246,7 @@ def walk_ladder(session: Session, now: datetime, limit: int) -> SweepResult:
                 reminders.append(reminder)
         else:
             escalations.append((enrolment, checkin))
-    enqueue_many(session, reminders, now)
+    outbox.enqueue_batch(session, reminders, now)
     result.reminded = len(reminders)
     if escalations:
         residents = _by_id(session, Resident, {c.resident_id for _, c in escalations})

@@ -14,7 +14,11 @@ from storage.types import EncryptedText, UTCDateTime
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_priority", "status", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_status_priority", "status", "priority", "created_at"),
+        # open_case / current_case look a resident's case up on every message.
+        Index("ix_cases_resident_id_status", "resident_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     resident_id: Mapped[int | None] = mapped_column(

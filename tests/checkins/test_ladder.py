@@ -232,7 +232,7 @@ def test_a_crash_before_commit_sends_nothing_and_the_restart_sends_once(
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(job, "enqueue_many", crash)
+    monkeypatch.setattr(job.outbox, "enqueue_batch", crash)
     with pytest.raises(RuntimeError):
         sweep(svc, clock)
     assert _checkins(svc) == []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:57:03.839902
+Create Date: 2026-11-23 15:45:56.879557
 """
 
 from alembic import op
@@ -154,6 +154,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_resident_id_status', ['resident_id', 'status'], unique=False)
         batch_op.create_index('ix_cases_status_priority', ['status', 'priority', 'created_at'], unique=False)
 
     op.create_table('conversation_states',
@@ -456,6 +457,7 @@ def downgrade() -> None:
     op.drop_table('conversation_states')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_status_priority')
+        batch_op.drop_index('ix_cases_resident_id_status')
 
     op.drop_table('cases')
     op.drop_table('booking_closed_days')
