@@ -19,7 +19,7 @@ from storage import checkins, crypto, residents
 from storage.db import make_engine, make_session_factory, transaction
 from storage.migrate import upgrade
 from tests.cluster.test_cluster import ROOT, pg_url
-from tests.conftest import _KEYS
+from tests.conftest import _KEYS, install_test_keys
 
 __all__ = ["pg_url"]
 pytestmark = pytest.mark.skipif(
@@ -49,6 +49,7 @@ def is_leader(log: Path) -> bool:
 def test_standby_takes_over_within_30_s_and_no_check_in_is_lost_or_doubled(
     pg_url, fake_line, tmp_path
 ):
+    install_test_keys()  # the same keys as the processes below
     engine = make_engine(pg_url)
     upgrade(engine)
     factory = make_session_factory(engine)
