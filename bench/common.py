@@ -122,3 +122,36 @@ def machine() -> str:
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
     return f"{cpus} cores, {mem_kb / 1024 / 1024:.0f} GiB, Python {sys.version.split()[0]}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_web(
+    env: dict[str, str], log: Path, processes: int = 2
+) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn as the Procfile runs it, on a free loopback port; waits until it answers."""
+    port = free_port()
+    web = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "python:bot.gunicorn_conf",
+            "--workers",
+            str(processes),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "bot.wsgi:app",
+        ],
+        env,
+        log,
+    )
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return web, port

@@ -24,10 +24,9 @@ from bench.common import (
     postgres_schema,
     signed_body,
     start,
+    start_web,
     text_event,
-    wait_http,
 )
-from bench.webhook import free_port
 from tests.fakes.line_server import FakeLine
 
 MESSAGES = int(os.environ.get("BENCH_PIPELINE_MESSAGES", "1000"))
@@ -83,24 +82,9 @@ def throughput(workers: int, workdir: Path, fake: FakeLine) -> dict:
     with postgres_schema("bench_pipe") as url:
         env = bench_env(url, fake.url)
         migrate(env)
-        port = free_port()
-        web = start(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:bot.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "bot.wsgi:app",
-            ],
-            env,
-            workdir / "web.log",
-        )
+        web, port = start_web(env, workdir / "web.log")
         procs = []
         try:
-            wait_http(f"http://127.0.0.1:{port}/healthz")
             sample = texts(MESSAGES)
             post_all(
                 port, [text_event(f"Ubench{i % RESIDENTS:027d}", t) for i, t in enumerate(sample)]
@@ -147,24 +131,9 @@ def latency(workdir: Path, fake: FakeLine) -> dict:
     with postgres_schema("bench_lat") as url:
         env = bench_env(url, fake.url)
         migrate(env)
-        port = free_port()
-        web = start(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:bot.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "bot.wsgi:app",
-            ],
-            env,
-            workdir / "web2.log",
-        )
+        web, port = start_web(env, workdir / "web2.log")
         worker = start([sys.executable, "-m", "bot", "worker"], env, workdir / "lat-worker.log")
         try:
-            wait_http(f"http://127.0.0.1:{port}/healthz")
             time.sleep(8)  # let the worker load the Japanese model
             fake.reset()
             posted: dict[str, float] = {}

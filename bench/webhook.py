@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,42 +24,18 @@ from bench.common import (
     migrate,
     percentile,
     postgres_schema,
-    start,
-    wait_http,
+    start_web,
 )
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 USERS = 200
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def one_run(database_url: str, rate: float, web_processes: int, workdir: Path) -> dict:
-    port = free_port()
     env = bench_env(database_url, "http://127.0.0.1:9")
     migrate(env)
-    web = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:bot.gunicorn_conf",
-            "--workers",
-            str(web_processes),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "bot.wsgi:app",
-        ],
-        env,
-        workdir / f"gunicorn-{port}.log",
-    )
+    web, port = start_web(env, workdir / f"gunicorn-{rate}-{web_processes}.log", web_processes)
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz")
         out = workdir / f"load-{port}.json"
         subprocess.run(
             [
@@ -137,10 +112,52 @@ def write(rows: list[dict]) -> None:
             f"| {r['backend']} | {r['web']} | {r['rate']:.0f} | {r['sent']} | {r['p50']:.1f} "
             f"| {r['p99']:.1f} | {r['max']:.1f} | {r['errors']} | {r['lost']} |"
         )
-    lines.append("")
+    lines += ["", "![webhook latency](benchmarks/webhook.svg)", ""]
     DOCS.mkdir(parents=True, exist_ok=True)
+    (DOCS / "webhook.svg").write_text(latency_svg(rows))
     (DOCS / "webhook.md").write_text("\n".join(lines))
 
 
 if __name__ == "__main__":
     main()
+
+
+def latency_svg(rows: list[dict]) -> str:
+    """A small bar chart (p50 and p99 per run) as standalone SVG: no plotting library needed."""
+    width, height, left, bottom, bar = 640, 300, 60, 40, 26
+    top = max([r["p99"] for r in rows] + [50.0]) * 1.15
+    scale = (height - bottom - 20) / top
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<text x="{left}" y="14">Webhook acknowledgement latency (ms)</text>',
+    ]
+    target_y = height - bottom - 50 * scale
+    parts.append(
+        f'<line x1="{left}" x2="{width - 10}" y1="{target_y:.1f}" y2="{target_y:.1f}" '
+        'stroke="#c00" stroke-dasharray="4 3"/>'
+    )
+    parts.append(
+        f'<text x="{width - 120}" y="{target_y - 4:.1f}" fill="#c00">p99 target 50 ms</text>'
+    )
+    for i, r in enumerate(rows):
+        x = left + 20 + i * (width - left - 40) / max(len(rows), 1)
+        for j, (key, colour) in enumerate((("p50", "#4a90d9"), ("p99", "#1f3b73"))):
+            h = r[key] * scale
+            parts.append(
+                f'<rect x="{x + j * (bar + 4):.1f}" y="{height - bottom - h:.1f}" '
+                f'width="{bar}" height="{h:.1f}" fill="{colour}"/>'
+            )
+            parts.append(
+                f'<text x="{x + j * (bar + 4):.1f}" y="{height - bottom - h - 3:.1f}">'
+                f"{r[key]:.0f}</text>"
+            )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 16}">{r["backend"][:2]} '
+            f"{r['rate']:.0f}/s</text>"
+        )
+    parts.append(
+        f'<text x="{left}" y="{height - 6}">dark: p99, light: p50; PG = PostgreSQL, '
+        "SQ = SQLite</text></svg>"
+    )
+    return "\n".join(parts)

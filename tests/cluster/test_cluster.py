@@ -54,6 +54,19 @@ def pg_url():
     admin.dispose()
 
 
+def start_cluster(pg_url: str, line_url: str, port: int, workers: int) -> subprocess.Popen:
+    """`python -m bot cluster` with short leases, so a killed worker's events move on fast."""
+    env = dict(os.environ, DATABASE_URL=pg_url, SECRET_KEY="k", PSEUDONYM_KEY="p",
+               ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+               LINE_CHANNEL_SECRET="test-channel-secret", LINE_CHANNEL_ACCESS_TOKEN="t",
+               LINE_API_ENDPOINT=line_url, PORT=str(port), WORKERS=str(workers),
+               SCHEDULERS="1", EVENT_LEASE_SECONDS="10", SEND_LEASE_SECONDS="10",
+               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "bot", "cluster"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
 def children_of(pid: int) -> dict[int, str]:
     found = {}
     for entry in Path("/proc").iterdir():
@@ -89,15 +102,7 @@ def test_cluster_handles_2000_events_exactly_once_in_order_despite_a_killed_work
     pg_url, fake_line
 ):
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=pg_url, SECRET_KEY="k", PSEUDONYM_KEY="p",
-               ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-               LINE_CHANNEL_SECRET="test-channel-secret", LINE_CHANNEL_ACCESS_TOKEN="t",
-               LINE_API_ENDPOINT=fake_line.url, PORT=str(port), WORKERS="2", SCHEDULERS="1",
-               EVENT_LEASE_SECONDS="10", SEND_LEASE_SECONDS="10", LOG_LEVEL="WARNING",
-               PYTHONPATH=str(ROOT))
-    cluster = subprocess.Popen([sys.executable, "-m", "bot", "cluster"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    cluster = start_cluster(pg_url, fake_line.url, port, workers=2)
     seq_of: dict[str, tuple[str, int]] = {}  # webhookEventId or replyToken → (user, n)
     try:
         _wait_up(port)

@@ -7,16 +7,21 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from tests.cluster.test_cluster import ROOT, _wait_drained, _wait_up, free_port, pg_url, post
+from tests.cluster.test_cluster import (
+    _wait_drained,
+    _wait_up,
+    free_port,
+    pg_url,
+    post,
+    start_cluster,
+)
 from tests.conftest import line_event
 
 __all__ = ["pg_url"]  # the fixture, shared with the cluster test
@@ -37,15 +42,7 @@ def restart_postgres() -> None:
 
 def test_postgres_restart_during_load_loses_and_doubles_nothing(pg_url, fake_line):
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=pg_url, SECRET_KEY="k", PSEUDONYM_KEY="p",
-               ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-               LINE_CHANNEL_SECRET="test-channel-secret", LINE_CHANNEL_ACCESS_TOKEN="t",
-               LINE_API_ENDPOINT=fake_line.url, PORT=str(port), WORKERS="1", SCHEDULERS="1",
-               EVENT_LEASE_SECONDS="10", SEND_LEASE_SECONDS="10", LOG_LEVEL="WARNING",
-               PYTHONPATH=str(ROOT))
-    cluster = subprocess.Popen([sys.executable, "-m", "bot", "cluster"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    cluster = start_cluster(pg_url, fake_line.url, port, workers=1)
     statuses: list[int] = []
     try:
         _wait_up(port)
