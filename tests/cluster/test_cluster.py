@@ -45,7 +45,7 @@ def free_port() -> int:
 def pg_url():
     base = os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
     schema = f"cluster_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
+    admin = create_engine(base, pool_pre_ping=True)  # survives the restart test
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     yield base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
