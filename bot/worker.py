@@ -12,11 +12,13 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
@@ -34,6 +36,7 @@ from storage.models import InboundEvent, Message, Outbox, Resident, utcnow
 log = logging.getLogger(__name__)
 
 Analyzer = Callable[[str, datetime], Analysis]
+BatchAnalyzer = Callable[[list[str], datetime], list[Analysis]]
 Handler = Callable[[Turn], list[Reply]]
 
 
@@ -44,6 +47,17 @@ def default_analyzer(text: str, now: datetime) -> Analysis:
         return nlu.analyze(text, now=now)
 
 
+def default_batch_analyzer(texts: list[str], now: datetime) -> list[Analysis]:
+    import nlu
+
+    began = time.perf_counter()
+    analyses = nlu.analyze_many(texts, now=now)
+    per_text = (time.perf_counter() - began) / max(len(texts), 1)
+    for _ in texts:
+        observability.NLU_SECONDS.observe(per_text)
+    return analyses
+
+
 class Worker:
     def __init__(
         self,
@@ -51,6 +65,7 @@ class Worker:
         channels: dict[str, Channel],
         *,
         analyze: Analyzer = default_analyzer,
+        analyze_batch: BatchAnalyzer | None = default_batch_analyzer,
         handle: Handler = handlers.handle,
         clock: Callable[[], datetime] = utcnow,
         reply_token_ttl: timedelta = timedelta(seconds=50),
@@ -59,6 +74,7 @@ class Worker:
         self.factory = factory
         self.channels = channels
         self.analyze = analyze
+        self.analyze_batch = analyze_batch
         self.handle = handle
         self.clock = clock
         self.reply_token_ttl = reply_token_ttl
@@ -74,10 +90,33 @@ class Worker:
         """Claim and handle one batch of events, then deliver what they queued."""
         with transaction(self.factory) as session:
             ids = events.claim(session, self.id, self.clock(), limit)
+        analyses = self._analyse_batch(ids)
         for event_id in ids:
-            self.process(event_id)
+            self.process(event_id, analyses.get(event_id))
         self.deliver()
         return len(ids)
+
+    def _analyse_batch(self, ids: list[int]) -> dict[int, Analysis]:
+        """Read the batch's texts in one batched GiNZA pass, outside any transaction (so
+        SQLite's write lock is not held while Japanese is parsed). On any trouble, each
+        event falls back to its own analysis, where failures are handled per event."""
+        if self.analyze_batch is None or not ids:
+            return {}
+        texts: dict[int, str] = {}
+        with self.factory() as session:
+            for event in session.scalars(select(InboundEvent).where(InboundEvent.id.in_(ids))):
+                channel = self.channels.get(event.channel)
+                inbound = channel.parse(event.payload, event.received_at) if channel else None
+                if inbound is not None and inbound.kind == TEXT and inbound.text:
+                    texts[event.id] = inbound.text
+        if not texts:
+            return {}
+        try:
+            results = self.analyze_batch(list(texts.values()), self.clock())
+        except Exception as exc:
+            log.error("batch analysis failed (%s); analysing one by one", type(exc).__name__)
+            return {}
+        return dict(zip(texts, results, strict=True))
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Handle everything that is claimable now (tests and the CLI)."""
@@ -89,10 +128,10 @@ class Worker:
                 break
         return total
 
-    def process(self, event_id: int) -> None:
+    def process(self, event_id: int, analysis: Analysis | None = None) -> None:
         try:
             with transaction(self.factory) as session:
-                self._process(session, event_id)
+                self._process(session, event_id, analysis)
             observability.EVENTS_PROCESSED.inc()
         except Exception as exc:
             observability.EVENTS_FAILED.inc()
@@ -103,7 +142,7 @@ class Worker:
             with transaction(self.factory) as session:
                 events.give_back(session, event_id, reason, self.clock())
 
-    def _process(self, session: Session, event_id: int) -> None:
+    def _process(self, session: Session, event_id: int, analysis: Analysis | None) -> None:
         event = session.get(InboundEvent, event_id)
         if event is None or not still_holds(event, self.id, events.PROCESSING):
             return
@@ -123,8 +162,9 @@ class Worker:
             return
         if inbound.kind == FOLLOW:
             resident.active = True
-        analysis = None
-        if inbound.kind == TEXT and inbound.text:
+        if inbound.kind != TEXT or not inbound.text:
+            analysis = None
+        elif analysis is None or analysis.text != inbound.text:
             analysis = self.analyze(inbound.text, now)
         self._record_inbound(session, resident, event, inbound.kind, inbound.text, analysis, now)
         replies = self.handle(Turn(session, resident, inbound, analysis, now))

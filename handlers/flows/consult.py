@@ -17,7 +17,7 @@ import re
 from handlers import registry
 from handlers.content import Agency, load_pack
 from handlers.replies import QuickReply, Reply
-from handlers.routing import RoutingResult, normalize_town, windows_for
+from handlers.routing import RoutingResult, WindowRef, normalize_town, windows_for
 from handlers.turn import Turn
 from storage import conversation
 
@@ -142,9 +142,7 @@ def _acknowledge(topics: list[str]) -> str:
 def _windows(turn: Turn, result: RoutingResult, topics: list[str], compound: bool,
              asked: bool = False) -> list[Reply]:
     pack = load_pack()
-    topic_lines = [
-        f"・{w.agency.name}　{w.phone}" for w in result.windows[:MAX_TOPIC_WINDOWS] if w.phone
-    ]
+    topic_lines = [_window_line(w) for w in result.windows[:MAX_TOPIC_WINDOWS] if w.phone]
     status = result.district_status
     if status == "resolved" and result.center is not None:
         text = "\n".join([_center_line(pack, result.center), *topic_lines])
@@ -211,6 +209,14 @@ def _all_centers(key: str, **values: str) -> list[Reply]:
 def _center_line(pack, center: Agency) -> str:
     return pack.text("center_intro", center_name=center.name, phone=center.phone,
                      address=center.address or "")
+
+
+def _window_line(window: WindowRef) -> str:
+    # A window the source gives no number for is reached through another one: say so,
+    # rather than print that other number as if it were the window's own.
+    if window.agency.phone:
+        return f"・{window.agency.name}　{window.phone}"
+    return f"・{window.agency.name}（{window.phone} からおつなぎします）"
 
 
 def _center_lines(centers: list[Agency]) -> list[str]:

@@ -221,3 +221,9 @@ def test_an_english_message_gets_easy_japanese_with_an_english_line(chat):
 
 def test_an_unknown_button_is_answered_politely(chat, pack):
     assert chat.tap("nothing:here") == [pack.text("button_expired")]
+
+
+def test_a_window_without_its_own_number_is_not_shown_with_anothers_as_its_own(chat):
+    text = joined(chat.say("最近ひとりで寂しくて、誰とも話していません。小坪に住んでいます"))
+    assert "社会福祉協議会（社協）（046-876-5451 からおつなぎします）" in text
+    assert "社会福祉協議会（社協）　046-876-5451" not in text

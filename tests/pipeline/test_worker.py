@@ -283,3 +283,23 @@ def test_simulator_resident_is_welcomed_and_answered(client, worker):
     assert said, shown
     assert any(m["direction"] == "out" for m in shown[: said[0]])  # the welcome came first
     assert shown[-1]["direction"] == "out"  # and the message was answered
+
+
+def test_a_batch_of_messages_is_read_in_one_batched_pass(client, svc, fake_line, clock):
+    import nlu
+
+    batches: list[int] = []
+
+    def batched(texts, now):
+        batches.append(len(texts))
+        return nlu.analyze_many(texts, now=now)
+
+    def one_by_one(text, now):
+        raise AssertionError("the batch already read this message")
+
+    for n in range(4):
+        post_events(client, line_event("text", user=f"U{n:032d}", text=f"母の介護が心配です {n}"))
+    Worker(svc.factory, svc.channels, clock=clock, analyze=one_by_one,
+           analyze_batch=batched).drain()
+    assert batches == [4]
+    assert len(fake_line.calls) == 4
