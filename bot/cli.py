@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     staff.add_argument("--password", required=True)
     staff.add_argument("--role", choices=("coordinator", "admin"), default="coordinator")
     args = parser.parse_args(argv)
+    if args.command == "all":  # the demo runs in a terminal: readable lines by default
+        os.environ.setdefault("LOG_FORMAT", "text")
     configure_logging()
     mode = "all" if args.command in ("all", "seed-demo") else args.command
     config = start_or_exit(lambda: load_config(mode))
