@@ -92,3 +92,9 @@ def test_districts_are_found():
     assert analyze("沼間に住んでいる者です").districts == ["沼間"]
     assert "小坪" in analyze("こつぼの高齢者サロンはどこですか").districts
     assert analyze("逗子市に住んでます").districts == []
+
+
+def test_a_parent_who_says_their_own_old_age_makes_an_8050_case_compound():
+    analysis = analyze("息子(45)がもう20年家から出てこない。私も80になって先が不安です")
+    assert {"elderly_care", "hikikomori"} <= set(analysis.topic_ids)
+    assert analysis.compound
