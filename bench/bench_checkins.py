@@ -325,12 +325,12 @@ def report(all_figures: list[Figures], load: str) -> str:
         "- Delivery: the bench's bulk sender claims 500 outbox rows per transaction with",
         "  `storage.outbox.claim`, pushes them through `LineChannel.send` (line-bot-sdk, the",
         "  row's X-Line-Retry-Key) on a pool of 8 threads, and marks the batch sent in one",
-        "  transaction. The production worker's row-at-a-time `Worker.deliver` is unchanged.",
+        "  transaction. The production worker (`Worker.deliver`) claims the same way and sends",
+        "  one row per resident at a time on DELIVERY_THREADS (default 4) threads.",
         "- The ladder sweep with nothing due reads one index (status, action_at). Reminders",
         "  reuse the batch enqueue. Escalation opens one case per household through",
-        "  `storage.cases.open_case` (its SELECT per resident has no index on",
-        "  cases.resident_id, so 10,000 at once grows faster than linearly); 10,000",
-        "  escalations in one sweep is a stress figure, not a realistic day.",
+        "  `storage.cases.open_case` (one indexed lookup of the resident's open case each);",
+        "  10,000 escalations in one sweep is a stress figure, not a realistic day.",
     ]
     return "\n".join(lines) + "\n"
 
