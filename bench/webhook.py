@@ -118,9 +118,6 @@ def write(rows: list[dict]) -> None:
     (DOCS / "webhook.md").write_text("\n".join(lines))
 
 
-if __name__ == "__main__":
-    main()
-
 
 def latency_svg(rows: list[dict]) -> str:
     """A small bar chart (p50 and p99 per run) as standalone SVG: no plotting library needed."""
@@ -161,3 +158,7 @@ def latency_svg(rows: list[dict]) -> str:
         "SQ = SQLite</text></svg>"
     )
     return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    main()
