@@ -127,14 +127,24 @@ def throughput(workers: int, workdir: Path, fake: FakeLine) -> dict:
     }
 
 
+def _wait_worker_ready(log: Path, timeout: float = 120) -> None:
+    """Measure replies, not the worker's start: wait until it has loaded the model."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and " ready" in log.read_text(errors="replace"):
+            return
+        time.sleep(0.5)
+    raise RuntimeError("the worker did not become ready")
+
+
 def latency(workdir: Path, fake: FakeLine) -> dict:
     with postgres_schema("bench_lat") as url:
-        env = bench_env(url, fake.url)
+        env = bench_env(url, fake.url, LOG_LEVEL="INFO")  # the worker logs when it is ready
         migrate(env)
         web, port = start_web(env, workdir / "web2.log")
         worker = start([sys.executable, "-m", "bot", "worker"], env, workdir / "lat-worker.log")
         try:
-            time.sleep(8)  # let the worker load the Japanese model
+            _wait_worker_ready(workdir / "lat-worker.log")
             fake.reset()
             posted: dict[str, float] = {}
             count = int(LATENCY_SECONDS * 5)
