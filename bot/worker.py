@@ -272,6 +272,7 @@ class Worker:
             import nlu
 
             nlu.load()  # in this thread: the pipeline is used only from here
+            handlers.warm_up()
         self.ready.set()
         log.info("worker %s ready", self.id)
         while not stop.is_set():
