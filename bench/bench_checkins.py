@@ -270,7 +270,7 @@ def postgres_engine(url: str) -> tuple[Engine, Any]:
 
 def report(all_figures: list[Figures], load: str) -> str:
     lines = [
-        "# 見守り check-ins at scale",
+        "## 見守り check-ins at scale",
         "",
         f"`bench/bench_checkins.py`, {datetime.now(TOKYO):%Y-%m-%d %H:%M} JST, "
         f"{platform.python_implementation()} {platform.python_version()}, "

@@ -149,9 +149,9 @@ def latency_svg(rows: list[dict]) -> str:
                 f'<text x="{x + j * (bar + 4):.1f}" y="{height - bottom - h - 3:.1f}">'
                 f"{r[key]:.0f}</text>"
             )
+        short = "PG" if r["backend"] == "PostgreSQL" else "SQ"
         parts.append(
-            f'<text x="{x:.1f}" y="{height - bottom + 16}">{r["backend"][:2]} '
-            f"{r['rate']:.0f}/s</text>"
+            f'<text x="{x:.1f}" y="{height - bottom + 16}">{short} {r["rate"]:.0f}/s</text>'
         )
     parts.append(
         f'<text x="{left}" y="{height - 6}">dark: p99, light: p50; PG = PostgreSQL, '
