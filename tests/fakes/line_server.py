@@ -11,8 +11,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -30,7 +32,7 @@ class Call:
         return [m.get("text", "") for m in self.messages]
 
 
-class FakeLine:
+class FakeLine(LoopbackServer):
     def __init__(self) -> None:
         self.calls: list[Call] = []  # accepted sends only
         self.attempts = 0
@@ -40,22 +42,11 @@ class FakeLine:
         self._script: list[tuple[int, float]] = []  # (status, delay) for the next calls
         self.outage: tuple[int, float] | None = None  # every call fails so, until cleared
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(self._handler())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeLine:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.base_url
 
     def fail_next(self, *statuses: int, delay: float = 0.0) -> None:
         with self._lock:
