@@ -42,6 +42,8 @@ class FakeLine(LoopbackServer):
         self._script: list[tuple[int, float]] = []  # (status, delay) for the next calls
         self.outage: tuple[int, float] | None = None  # every call fails so, until cleared
         self._lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._inflight = 0
         self._serve(self._handler())
 
     @property
@@ -56,6 +58,9 @@ class FakeLine(LoopbackServer):
         self.valid_reply_tokens = set()
 
     def reset(self) -> None:
+        # A slow answer still in flight (timeout tests) must not land in the next test.
+        with self._idle:
+            self._idle.wait_for(lambda: self._inflight == 0, timeout=10)
         with self._lock:
             self.calls.clear()
             self._used_tokens.clear()
@@ -75,6 +80,16 @@ class FakeLine(LoopbackServer):
     # -- HTTP ---------------------------------------------------------------
 
     def _answer(self, path: str, headers: Any, body: dict[str, Any]) -> tuple[int, dict]:
+        with self._idle:
+            self._inflight += 1
+        try:
+            return self._answer_now(path, headers, body)
+        finally:
+            with self._idle:
+                self._inflight -= 1
+                self._idle.notify_all()
+
+    def _answer_now(self, path: str, headers: Any, body: dict[str, Any]) -> tuple[int, dict]:
         with self._lock:
             self.attempts += 1
             if self.outage is not None:
@@ -121,11 +136,14 @@ class FakeLine(LoopbackServer):
                     body = {}
                 status, answer = fake._answer(self.path, self.headers, body)
                 data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (timeout tests); LINE would not care
 
             def log_message(self, *args: Any) -> None:
                 pass
