@@ -46,6 +46,9 @@ INTENTS: tuple[str, ...] = (
 )
 ABOUT: tuple[str, ...] = ("self", "family", "other")
 # Kinds of present danger; handlers pick emergency numbers by kind.
+# Risk bands: "urgent" = present danger (crisis numbers first, an urgent case); "check" =
+# possible danger the reader is not sure of (the bot asks plainly); "none".
+RISK_LEVELS: tuple[str, ...] = ("urgent", "check", "none")
 URGENT_KINDS: tuple[str, ...] = (
     "suicide",
     "violence",
@@ -84,7 +87,7 @@ class PiiSpan:
 class Analysis:
     text: str
     topics: list[TopicHit] = field(default_factory=list)
-    urgent: bool = False
+    urgent: bool = False  # True iff risk == "urgent"
     urgent_kind: str | None = None  # one of URGENT_KINDS when urgent
     urgent_reason: str | None = None  # short Japanese explanation for staff, with evidence
     intent: str = "consult"
@@ -95,6 +98,8 @@ class Analysis:
     language: str = "ja"  # "ja" or "other"
     lemmas: list[str] = field(default_factory=list)  # content-word normalized lemmas, for retrieval
     districts: list[str] = field(default_factory=list)  # 町名 mentioned (e.g. "桜山"), for routing
+    risk: str = "none"  # one of RISK_LEVELS
+    risk_score: float = 0.0  # 0–1, the reader's belief that someone is in danger now
 
     @property
     def topic_ids(self) -> list[str]:

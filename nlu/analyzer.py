@@ -177,6 +177,8 @@ def _analyze_parsed(view, parsed: Parsed, now: datetime | None) -> Analysis:
         language=language,
         lemmas=lemmas,
         districts=districts,
+        risk="urgent" if urgent else "none",
+        risk_score=1.0 if urgent else 0.0,
     )
 
 
