@@ -10,6 +10,7 @@ See nlu/README.md for the design and the measured quality.
 from nlu.analysis import (
     ABOUT,
     INTENTS,
+    RISK_LEVELS,
     TOPIC_IDS,
     URGENT_KINDS,
     Analysis,
@@ -22,6 +23,7 @@ from nlu.analyzer import analyze, analyze_many, is_loaded, load, mask
 __all__ = [
     "ABOUT",
     "INTENTS",
+    "RISK_LEVELS",
     "TOPIC_IDS",
     "URGENT_KINDS",
     "Analysis",
