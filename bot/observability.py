@@ -203,9 +203,9 @@ class DatabaseCollector:
 
 
 def _sla_state(case: Case, now: datetime) -> str:
-    """The SLA timers' own reading (scheduler/jobs/sla.py), so the queue and alerts agree."""
+    """The SLA timers' own reading (handlers/sla.py), so the queue and alerts agree."""
     try:
-        from scheduler.jobs import sla
+        from handlers import sla
 
         return sla.sla_state(case, now, sla.targets()).state
     except Exception as exc:  # not installed yet, or no content pack: still count the case

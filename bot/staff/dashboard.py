@@ -17,7 +17,7 @@ from bot.config import TOKYO
 from bot.services import services
 from bot.staff import charts, labels
 from bot.staff.auth import require_login
-from scheduler.jobs import sla
+from handlers import sla
 from storage import audit, cases
 from storage.db import transaction
 from storage.models import Case, utcnow
