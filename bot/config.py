@@ -7,11 +7,10 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from common.clock import TOKYO  # noqa: F401 (re-exported: older imports)
 from storage import crypto
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DEFAULT_DB = "sqlite:///instance/madoguchi.db"
 DEV_SECRETS = Path("instance/dev-secrets.json")
 

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 from handlers import hours
 from handlers.content import load_pack
 from storage.models import Case

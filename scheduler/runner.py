@@ -21,7 +21,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, text
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 
 log = logging.getLogger(__name__)
 

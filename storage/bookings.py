@@ -14,18 +14,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from hmac import compare_digest
-from zoneinfo import ZoneInfo
 
 import jpholiday
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from common.clock import TOKYO
 from storage.cases import current_case
 from storage.models import Resident
 from storage.models.booking import MODES, Availability, Booking, CalendarFeed, ClosedDay, Slot
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_FUTURE_BOOKINGS = 2  # per resident, so a few people cannot hold every seat
 YEAR_END = {"12-29", "12-30", "12-31", "01-01", "01-02", "01-03"}  # 年末年始
 ACTIVE = ("booked", "attended", "no_show")  # statuses that hold a seat

@@ -13,10 +13,10 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff import charts, labels
 from bot.staff.auth import require_login
+from common.clock import TOKYO
 from handlers import sla
 from storage import audit, cases
 from storage.db import transaction

@@ -19,7 +19,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff import labels
 from bot.staff.auth import require_login
@@ -31,6 +30,7 @@ from bot.staff.forms import (
     ReplyForm,
     choices,
 )
+from common.clock import TOKYO
 from handlers import casework, sla
 from storage import audit, cases
 from storage.db import transaction

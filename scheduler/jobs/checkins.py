@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import TOKYO
+from common.clock import TOKYO, weekday_name
 from handlers import casework
 from handlers.flows.checkin import checkin_replies, reminder_replies
 from handlers.replies import Reply
@@ -307,7 +307,7 @@ def _local(moment: datetime | None) -> str:
     if moment is None:
         return "-"
     local = moment.astimezone(TOKYO)
-    return f"{local.month}/{local.day}({'月火水木金土日'[local.weekday()]}) {local:%H:%M}"
+    return f"{local.month}/{local.day}({weekday_name(local)}) {local:%H:%M}"
 
 
 register_sweep("checkins", sweep, SWEEP_SECONDS)

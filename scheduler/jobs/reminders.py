@@ -86,7 +86,7 @@ def _send_one(session: Session, booking_id: int, kind: str, now: datetime) -> in
 
 def extend_slots(factory: sessionmaker[Session], now: datetime, days: int | None = None) -> int:
     """Publish slots from availability up to the horizon (idempotent)."""
-    from storage.bookings import TOKYO
+    from common.clock import TOKYO
 
     until = now.astimezone(TOKYO).date() + timedelta(days=days or horizon_days())
     with transaction(factory) as session:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 from handlers import sla
 from scheduler.jobs import sla as sla_sweep
 from storage.db import transaction
