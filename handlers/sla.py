@@ -2,7 +2,7 @@
 reminder a waiting case has earned. The console colours its queue with these; the SLA
 sweep (scheduler/jobs/sla.py) records the reminders through the case service.
 
-Targets (configurable through the environment):
+Targets (Config.sla, from the environment):
 - SLA_URGENT_MINUTES (10), SLA_HIGH_MINUTES (120): wall-clock, because danger keeps no hours;
 - SLA_NORMAL_BUSINESS_DAYS (1): by the close of the next business day (handlers/hours.py:
   weekends, national holidays and 年末年始 do not count).
@@ -13,7 +13,7 @@ supervisors after SLA_ESCALATE_MINUTES (15).
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,8 +34,8 @@ class Targets:
     escalate: timedelta = timedelta(minutes=15)
 
 
-def targets(env: dict[str, str] | None = None) -> Targets:
-    env = dict(os.environ if env is None else env)
+def targets(env: Mapping[str, str]) -> Targets:
+    """The targets from Config's environment (bot.config is the one reader of it)."""
 
     def number(name: str, default: float) -> float:
         try:

@@ -121,7 +121,7 @@ def queue() -> str:
     topic = request.args.get("topic") or None
     window = request.args.get("window") or None
     mine = request.args.get("mine") == "1"
-    goal = sla.targets()
+    goal = services().config.sla
     with services().factory() as session:
         items = cases.queue(session, statuses=statuses, topic=topic, window_id=window,
                             assignee_id=current_user.id if mine else None)
@@ -193,7 +193,7 @@ def case(case_id: int) -> str:
 
 def _case_context(session: Session, found: Case, now: datetime) -> dict[str, Any]:
     return {
-        "sla": sla.sla_state(found, now, sla.targets()),
+        "sla": sla.sla_state(found, now, services().config.sla),
         "names": staff_names(session),
         "notes": cases.notes(session, found.id),
         "referrals": cases.referrals(session, found.id),

@@ -14,6 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from handlers import casework, sla
+from scheduler.context import JobServices
 from scheduler.runner import register_sweep
 from storage.db import transaction
 from storage.models import Case, utcnow
@@ -48,18 +49,17 @@ def _announce_new_cases(session: Session, now: datetime) -> int:
     return len(fresh)
 
 
-def run(svc: object, now: datetime | None = None,
+def run(svc: JobServices, now: datetime | None = None,
         goal: sla.Targets | None = None) -> dict[str, int]:
     """One pass: flag what fell due, copy resident messages to Slack, send notices."""
     from bot.channels.slack import notifier_for
     from bot.staff import notices
 
-    config = svc.config  # type: ignore[attr-defined]
-    factory = svc.factory  # type: ignore[attr-defined]
+    config, factory = svc.config, svc.factory
     notifier = notifier_for(config)
     moment = now or utcnow()
     with transaction(factory) as session:
-        counts = flag_cases(session, moment, goal or sla.targets(), slack=notifier is not None)
+        counts = flag_cases(session, moment, goal or config.sla, slack=notifier is not None)
         if notifier is not None:
             counts["message"] = notices.queue_new_resident_messages(session, moment)
     if notifier is not None:
