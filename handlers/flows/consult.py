@@ -32,17 +32,6 @@ _TRAILING = re.compile(
 )
 _DECLINES = re.compile(r"わから|分から|言いたくな|答えたくな|教えたくな|秘密|内緒|いや|嫌")
 
-TOPIC_LABELS: dict[str, str] = {
-    "elderly_care": "介護", "dementia": "認知症", "disability": "障がい",
-    "child_parenting": "子育て", "living_hardship": "お金や生活", "employment": "お仕事",
-    "hikikomori": "ひきこもり", "isolation": "孤立や孤独", "housing": "住まい",
-    "health": "からだの健康", "mental_health": "こころの健康", "suicide_risk": "つらい気持ち",
-    "abuse": "虐待", "domestic_violence": "DV", "young_carer": "ヤングケアラー",
-    "double_care": "ダブルケア", "foreign_resident": "ことばや在留", "disaster": "災害や防災",
-    "hoarding": "ごみや住まいの片づけ", "daily_living": "買い物や移動などの暮らし",
-    "rights_advocacy": "お金の管理や権利", "participation": "地域の活動や居場所",
-}
-
 SKIP_TOWN = QuickReply(label="答えない", data=encode("consult", "skip"), text="答えない")
 
 
@@ -133,7 +122,7 @@ def skip_town(turn: Turn) -> list[Reply]:
 
 def _acknowledge(topics: list[str]) -> str:
     pack = load_pack()
-    labels = [TOPIC_LABELS[t] for t in topics if t in TOPIC_LABELS][:3]
+    labels = [pack.text(f"topic_{t}") for t in topics if f"topic_{t}" in pack.labels][:3]
     if not labels:
         return pack.text("consult_ack_general")
     return pack.text("consult_ack", topics="、".join(labels))
