@@ -42,10 +42,13 @@ def _stop_on_signals() -> threading.Event:
 
 
 def cmd_migrate(config: Config) -> None:
-    from storage.db import make_engine
+    from handlers.content.versions import ensure_seeded
+    from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
 
-    upgrade(make_engine(config.database_url))
+    engine = make_engine(config.database_url)
+    upgrade(engine)
+    ensure_seeded(make_session_factory(engine))  # content version 1 from the pack files
     print("database is at the newest migration")
 
 
@@ -205,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
     staff = sub.add_parser("create-staff", help="create a staff account")
     staff.add_argument("--username", required=True)
     staff.add_argument("--password", required=True)
-    staff.add_argument("--role", choices=("coordinator", "admin"), default="coordinator")
+    staff.add_argument("--role", choices=("coordinator", "editor", "admin"),
+                       default="coordinator")
     args = parser.parse_args(argv)
     if args.command == "all":  # the demo runs in a terminal: readable lines by default
         os.environ.setdefault("LOG_FORMAT", "text")

@@ -39,6 +39,8 @@ class Config:
     slack_api_url: str = "https://slack.com/api/"
     reply_token_ttl_seconds: int = 50
     max_webhook_bytes: int = 1024 * 1024
+    # The city allows an admin to publish content they edited themselves (no second person).
+    content_self_publish: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -127,5 +129,6 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_channel=env.get("SLACK_CHANNEL") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+        content_self_publish=_flag(env, "CONTENT_SELF_PUBLISH", False),
         notes=notes,
     )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import handlers
 from bot import observability
 from bot.channels.base import TOKEN_REFUSED, Channel, Delivery
+from handlers.content import live as content_live
 from handlers.inbound import FOLLOW, TEXT, UNFOLLOW
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -80,6 +81,7 @@ class Worker:
         self.reply_token_ttl = reply_token_ttl
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.ready = threading.Event()
+        self._warm = False  # the FAQ index is built ahead (run with warm_up)
         self._senders = ThreadPoolExecutor(
             max_workers=int(os.environ.get("DELIVERY_THREADS", "4")), thread_name_prefix="send"
         )
@@ -88,6 +90,7 @@ class Worker:
 
     def drain_once(self, limit: int = 20) -> int:
         """Claim and handle one batch of events, then deliver what they queued."""
+        self._follow_content()
         with transaction(self.factory) as session:
             ids = events.claim(session, self.id, self.clock(), limit)
         analyses = self._analyse_batch(ids)
@@ -95,6 +98,12 @@ class Worker:
             self.process(event_id, analyses.get(event_id))
         self.deliver()
         return len(ids)
+
+    def _follow_content(self) -> None:
+        """Each batch reads the content version published now (staff edits, rollbacks);
+        a warmed worker rebuilds its FAQ index here, before a resident waits for it."""
+        if content_live.refresh(self.factory) and self._warm:
+            handlers.warm_up()
 
     def _analyse_batch(self, ids: list[int]) -> dict[int, Analysis]:
         """Read the batch's texts in one batched GiNZA pass, outside any transaction (so
@@ -272,7 +281,9 @@ class Worker:
             import nlu
 
             nlu.load()  # in this thread: the pipeline is used only from here
+            content_live.refresh(self.factory)
             handlers.warm_up()
+            self._warm = True
         self.ready.set()
         log.info("worker %s ready", self.id)
         while not stop.is_set():

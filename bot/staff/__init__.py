@@ -10,11 +10,11 @@ from flask_wtf.csrf import CSRFError
 
 def register(app: Flask) -> None:
     """Install the console's blueprints, Flask-Login and its security headers on `app`."""
-    from bot.staff import admin, auth, dashboard, views
+    from bot.staff import admin, auth, content, dashboard, views
 
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, views.bp, dashboard.bp, admin.bp):
+    for blueprint in (auth.bp, views.bp, dashboard.bp, admin.bp, content.bp):
         app.register_blueprint(blueprint)
     app.after_request(_headers)
     app.register_error_handler(CSRFError, _csrf_failed)

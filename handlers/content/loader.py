@@ -1,6 +1,8 @@
 """Load and validate a content pack from TOML files (stdlib tomllib).
 
-``load_pack()`` is called once at start-up (and is cached). Any problem is raised as
+``load_pack_files()`` reads a pack directory (cached); ``load_pack()`` serves the published
+version from the database when the process has one (handlers.content.live), else the files.
+Any problem is raised as
 ``ContentPackError`` whose message names the pack, the file and the field, e.g.::
 
     content pack 'zushi' is invalid:
@@ -61,7 +63,22 @@ def pack_dir(name: str) -> Path:
 
 
 def load_pack(name: str | None = None) -> ContentPack:
-    """The validated pack ``name`` (default: env CONTENT_PACK, else "zushi"). Cached."""
+    """The content residents read now: the version published in the database when this
+    process has a live source (see handlers.content.live), else the pack files.
+
+    ``name`` (a pack name or directory) always reads those files."""
+    if name is None:
+        from handlers.content import live
+
+        published = live.current()
+        if published is not None:
+            return published
+    return load_pack_files(name)
+
+
+def load_pack_files(name: str | None = None) -> ContentPack:
+    """The validated pack ``name`` from its files (default: env CONTENT_PACK, else "zushi").
+    Cached."""
     resolved = name or os.environ.get(ENV_VAR) or DEFAULT_PACK
     return _load_cached(str(pack_dir(resolved)))
 

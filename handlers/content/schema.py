@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import time
+from datetime import date, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -214,6 +214,7 @@ class FaqEntry(_Model):
     keywords: list[str] = Field(default_factory=list)
     agencies: list[str] = Field(default_factory=list)  # agency ids the answer points to
     source: str | None = None
+    reviewed_on: date | None = None  # when staff last confirmed the answer (console)
 
     @field_validator("topics")
     @classmethod
@@ -261,6 +262,7 @@ class Hotline(_Model):
     area: str | None = None  # e.g. 神奈川県 for #7119
     source: str = Field(min_length=1)  # the official body that publishes the number
     source_url: str | None = None
+    checked_on: date | None = None  # when staff last checked number and hours at the source
     unclear: list[str] = Field(default_factory=list)
 
     @field_validator("topics")
