@@ -41,12 +41,32 @@ def _validated(model: type[BaseModel], data: dict[str, Any], what: str) -> dict[
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ())]
             label = FIELD_LABELS.get(loc[0], loc[0]) if loc else what
-            msg = str(err.get("msg", "")).removeprefix("Value error, ")
-            if err.get("type") == "missing" or err.get("type") == "string_too_short":
-                msg = "入力してください"
-            lines.append(f"{label}: {msg}")
+            lines.append(f"{label}: {_japanese(err, loc)}")
         raise EditError(f"{what}を保存できません。" + " / ".join(lines)) from None
     return item.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _japanese(err: Any, loc: list[str]) -> str:
+    """The pydantic error in words staff can act on (the English original as a fallback)."""
+    kind, msg = err.get("type", ""), str(err.get("msg", "")).removeprefix("Value error, ")
+    if kind in ("missing", "string_too_short"):
+        return "入力してください"
+    if loc and loc[0] in ("phone", "number"):
+        return ("電話番号の形式が正しくありません（例: 046-876-6299、0120-279-889、#8008、110。"
+                "半角数字とハイフンで書いてください）")
+    if kind.startswith("time"):
+        return "時刻は 8:30 のように入力してください"
+    if kind.startswith("date"):
+        return "日付は 2026-04-01 のように入力してください"
+    if "must be before close" in msg:
+        return "開始時刻は終了時刻より前にしてください"
+    if "closed_dates" in msg:
+        return "休業日は 12-29 のように「月-日」で入力してください"
+    if "weekdays" in msg:
+        return "受付する曜日を1つ以上選んでください"
+    if "pattern" in kind:
+        return "英小文字・数字・_ で入力してください"
+    return msg
 
 
 def _doc(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -178,6 +198,15 @@ def _fields(template: str) -> set[str]:
 # -- CSV -------------------------------------------------------------------------------
 
 
+# Characters CP932 reads back as their full-width look-alikes (〜 U+301C → ～ U+FF5E …).
+_CP932_FOLD = str.maketrans({"\u301c": "\uff5e", "\u2212": "\uff0d", "\u2016": "\u2225",
+                             "\u00a2": "\uffe0", "\u00a3": "\uffe1", "\u00ac": "\uffe2"})
+
+
+def _fold(text: str) -> str:
+    return text.translate(_CP932_FOLD)
+
+
 def export_faq_csv(payload: dict[str, Any], encoding: str = "utf-8") -> bytes:
     """The FAQ in the municipal CSV layout: UTF-8 with a BOM, or CP932 as Excel writes it
     (CRLF line ends either way). An entry CP932 cannot hold is an error, never dropped."""
@@ -218,6 +247,9 @@ def import_faq_csv(payload: dict[str, Any], raw: bytes, filename: str = "faq.csv
                 f"CSVのID「{row['id']}」は取り下げたよくある質問です。先に戻してください。")
         if row["id"] in by_id:
             current = entries[by_id[row["id"]]]
+            for name in ("question", "answer", "category"):
+                if _fold(row[name]) == _fold(current.get(name, "")):
+                    row[name] = current[name]  # only Shift_JIS's own 〜/− came back
             merged = {**current, **{k: v for k, v in row.items() if k != "source"}}
             if merged != current:
                 entries[by_id[row["id"]]] = _validated(FaqEntry, merged, "よくある質問")
