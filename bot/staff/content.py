@@ -241,13 +241,18 @@ def faq_list() -> str:
                            stale_days=checks.STALE_AFTER_DAYS)
 
 
+def _field(name: str) -> str:
+    """A form field as the bot will send it: trimmed, browser CRLF line ends made LF."""
+    return (request.form.get(name) or "").replace("\r\n", "\n").strip()
+
+
 def _faq_fields() -> dict[str, Any]:
     form = request.form
     return {
-        "id": (form.get("id") or "").strip(),
-        "question": (form.get("question") or "").strip(),
-        "answer": (form.get("answer") or "").strip(),
-        "category": (form.get("category") or "").strip(),
+        "id": _field("id"),
+        "question": _field("question"),
+        "answer": _field("answer"),
+        "category": _field("category"),
         "topics": form.getlist("topics"),
         "keywords": [k for k in (form.get("keywords") or "").replace("、", " ")
                      .replace(",", " ").split() if k],
@@ -368,7 +373,7 @@ def window_edit(agency_id: str) -> Any:
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
-        fields = {k: (request.form.get(k) or "").strip() or None
+        fields = {k: _field(k) or None
                   for k in ("name", "phone", "address", "hours", "description")}
         fields["name"] = fields["name"] or agency.get("name")
         fields["description"] = fields["description"] or agency.get("description")
@@ -443,7 +448,7 @@ def hours() -> Any:
             "weekdays": [int(d) for d in request.form.getlist("weekdays") if d.isdigit()],
             "closed_dates": closed,
             "national_holidays": bool(request.form.get("national_holidays")),
-            "text": (request.form.get("text") or "").strip(),
+            "text": _field("text"),
         }
         if _edit(lambda p: editing.put_business_hours(p, fields), "business_hours"):
             flash("下書きに保存しました。")
@@ -473,7 +478,7 @@ def hotline_edit(hotline_id: str) -> Any:
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
-        fields: dict[str, Any] = {k: (request.form.get(k) or "").strip() or None for k in (
+        fields: dict[str, Any] = {k: _field(k) or None for k in (
             "name", "number", "hours", "description", "source", "source_url")}
         for required in ("name", "number", "hours", "description", "source"):
             fields[required] = fields[required] or ""
@@ -510,7 +515,7 @@ def copy_edit(key: str) -> Any:
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
-        text = request.form.get("text") or ""
+        text = _field("text")
         if _edit(lambda p: editing.put_copy(p, key, text), f"copy={key}"):
             flash("下書きに保存しました。")
             return redirect(url_for(".copy_edit", key=key))

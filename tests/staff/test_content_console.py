@@ -182,3 +182,33 @@ def test_the_same_admin_may_publish_own_edits_only_where_the_city_allows_it(
     with svc.factory() as session:
         assert store.published(session).number == 2
     assert "content_publish" in audit_actions(svc)
+
+
+def test_the_dashboard_lists_lines_and_answers_nobody_checked_for_a_year(client, svc):
+    from datetime import timedelta
+
+    from handlers.content import editing
+    from handlers.content.versions import ensure_seeded
+    from storage.db import transaction
+    from storage.models import utcnow
+
+    today = utcnow().date()
+    ensure_seeded(svc.factory)
+    with transaction(svc.factory) as session:
+        payload = store.published(session).payload
+        for hotline in payload["pack"]["hotlines"]:
+            payload = editing.put_hotline(payload, hotline["id"], {"checked_on": today.isoformat()})
+        payload = editing.put_hotline(payload, "fire_119", {
+            "checked_on": (today - timedelta(days=400)).isoformat()})
+        for entry in payload["pack"]["faq"]:
+            payload = editing.put_faq(payload, {}, entry["id"], reviewed_on=today)
+        payload = editing.put_faq(payload, {"reviewed_on": "2025-01-10"}, "hours")
+        store.add_published(session, payload, origin="console", now=utcnow())
+    add_staff(svc, "coord", role="coordinator")
+    login(client, "coord")
+    page = client.get("/staff/dashboard").get_data(as_text=True)
+    section = page[page.index('id="stale-content"'):]
+    assert "相談ダイヤル 1件" in section and "よくある質問 1件" in section
+    fire = load_pack_files().hotline("fire_119").name
+    assert fire in section and "2025-01-10" in section
+    assert load_pack_files().hotline("police_110").name not in section
