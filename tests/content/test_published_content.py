@@ -101,6 +101,9 @@ def test_a_published_edit_reaches_residents_and_a_rollback_restores_it(
         kept = [(v.number, v.status, v.origin) for v in store.history(session)]
     assert kept == [(3, "published", "rollback"), (2, "retired", "console"),
                     (1, "retired", "seed")]
+    diff_page = client.get("/staff/content/versions/2").get_data(as_text=True)
+    assert NEW_ANSWER in diff_page and original.splitlines()[0] in diff_page
+    assert "admin1さん" in diff_page and "4月の改定" in diff_page
 
 
 def test_the_worker_follows_a_version_published_by_another_process(
@@ -132,3 +135,38 @@ def test_the_first_start_seeds_version_one_from_the_pack_files(svc):
 def test_without_a_database_the_pack_files_are_served():
     assert live.current() is None
     assert load_pack() is load_pack_files()
+
+
+def test_a_changed_pack_file_reseeds_only_while_nobody_edited_in_the_console(svc):
+    ensure_seeded(svc.factory)
+    with transaction(svc.factory) as session:
+        store.published(session).fingerprint = "from an older pack file"
+    ensure_seeded(svc.factory)  # a developer changed a TOML file and restarted
+    with svc.factory() as session:
+        assert [(v.number, v.origin) for v in store.history(session)] == [(2, "seed"),
+                                                                           (1, "seed")]
+        payload = store.published(session).payload
+    with transaction(svc.factory) as session:
+        store.add_published(session, payload, origin="console", now=utcnow())
+        store.published(session).fingerprint = "whatever"
+    ensure_seeded(svc.factory)  # the city's own edits are never replaced by the files
+    with svc.factory() as session:
+        assert store.published(session).number == 3
+
+
+def test_the_scheduler_follows_the_published_version(svc):
+    from handlers.content import editing
+    from scheduler import context
+    from scheduler.jobs import content as job
+    from scheduler.runner import SWEEPS
+
+    assert ("content_follow", "scheduler.jobs.content:follow_content",
+            job.SWEEP_SECONDS) in SWEEPS
+    context.install(svc)
+    job.follow_content()
+    with transaction(svc.factory) as session:
+        payload = editing.put_business_hours(store.published(session).payload,
+                                             {"close": "17:15:00"})
+        store.add_published(session, payload, origin="console", now=utcnow())
+    job.follow_content()
+    assert load_pack().business_hours.close.minute == 15
