@@ -62,6 +62,18 @@ def test_a_coordinator_cannot_see_or_change_the_content(client, svc, path):
         assert store.draft(session) is None
 
 
+def test_an_editor_works_on_the_content_and_cannot_read_cases(client, svc):
+    add_staff(svc, "editor1", role="editor")
+    response = login(client, "editor1")
+    assert client.get(response.headers["Location"]).headers["Location"].endswith(
+        "/staff/content")
+    assert client.get("/staff/content").status_code == 200
+    assert client.get("/staff/dashboard").status_code == 200
+    for path in ("/staff/cases/1", "/staff/referrals", "/staff/checkins", "/staff/bookings",
+                 "/staff/admin/staff"):
+        assert client.get(path).status_code == 403, path
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client):
     response = client.get("/staff/content/faq")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
@@ -155,7 +167,7 @@ def test_validation_stops_a_bad_version_and_says_what_to_fix(editor, svc):
     ).get_data(as_text=True)
     assert "窓口を保存できません。電話番号:" in page
     client = editor
-    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff")})
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff/content")})
     login(client, "admin2")
     overview = client.get("/staff/content").get_data(as_text=True)
     assert "IDが長すぎます" in overview and "300バイト" in overview
