@@ -23,10 +23,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff.auth import require_login
 from bot.staff.forms import ActionForm
+from common.clock import TOKYO
 from handlers.content import checks, editing, live
 from handlers.content.schema import TOPIC_IDS
 from handlers.content.versions import diff, pack_from_payload
