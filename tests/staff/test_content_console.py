@@ -98,6 +98,31 @@ def test_every_edit_goes_into_one_draft_and_is_audited(editor, svc):
         assert len([v for v in session.scalars(select(store.ContentVersion))]) == 2
 
 
+def test_an_editor_adds_searches_retires_and_restores_a_question(editor, svc):
+    response = post_form(editor, "/staff/content/faq/new", {
+        "id": "kaigo_hokenryo", "category": "介護", "question": "介護保険料はいくらですか？",
+        "answer": "所得段階で決まります。\r\n介護保険課にお問い合わせください。",
+        "topics": ["elderly_care"], "keywords": "介護保険料、保険料", "reviewed": "1"},
+        token_from="/staff/content/faq/new")
+    assert response.headers["Location"].endswith("/staff/content/faq/kaigo_hokenryo")
+    entry = next(e for e in draft_payload(svc)["pack"]["faq"] if e["id"] == "kaigo_hokenryo")
+    assert entry["answer"] == "所得段階で決まります。\n介護保険課にお問い合わせください。"
+    assert entry["keywords"] == ["介護保険料", "保険料"] and entry["reviewed_on"]
+    found = editor.get("/staff/content/faq?q=保険料").get_data(as_text=True)
+    assert "介護保険料はいくらですか？" in found and "hokatsu_where" not in found
+    post_form(editor, "/staff/content/faq/kaigo_hokenryo/retire", token_from="/staff/content/faq")
+    payload = draft_payload(svc)
+    assert "kaigo_hokenryo" not in {e["id"] for e in payload["pack"]["faq"]}
+    assert payload["retired_faq"][0]["id"] == "kaigo_hokenryo"
+    post_form(editor, "/staff/content/faq/kaigo_hokenryo/restore",
+              token_from="/staff/content/faq")
+    assert "kaigo_hokenryo" in {e["id"] for e in draft_payload(svc)["pack"]["faq"]}
+    duplicate = post_form(editor, "/staff/content/faq/new", {
+        "id": "hokatsu_where", "category": "窓口", "question": "q", "answer": "a"},
+        token_from="/staff/content/faq/new").get_data(as_text=True)
+    assert "ID「hokatsu_where」はすでに使われています" in duplicate
+
+
 def test_faq_csv_round_trips_in_utf8_and_in_excel_shift_jis(editor, svc):
     for added, encoding in enumerate(("utf-8", "cp932")):
         response = editor.get(f"/staff/content/faq.csv?encoding={encoding}")
