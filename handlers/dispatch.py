@@ -41,7 +41,7 @@ def handle(turn: Turn) -> list[Reply]:
     if kind == POSTBACK:
         return _postback(turn)
     if _claimed_by_person(turn):
-        return []
+        return _claimed_out_of_hours(turn)
     if kind in NON_TEXT:
         from handlers.content import load_pack
 
@@ -96,6 +96,28 @@ def _claimed_by_person(turn: Turn) -> bool:
     cases.resident_wrote(case)
     cases.notify_slack(turn.session, case, "message", turn.now, message_id=message_id)
     return True
+
+
+def _claimed_out_of_hours(turn: Turn) -> list[Reply]:
+    """Out of hours, once per closed period: when the person will read it, and a line open
+    now. In hours the person is there to answer; the bot stays quiet."""
+    from handlers.content import load_pack
+    from handlers.flows.handoff_request import lines_open_now, when_a_person_reads
+    from handlers.hours import is_open, next_open
+
+    pack = load_pack()
+    if is_open(turn.now, pack):
+        return []
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if state.claimed_ack_at is not None and next_open(state.claimed_ack_at, pack) > turn.now:
+        return []  # already said during this closed period
+    state.claimed_ack_at = turn.now
+    case = cases.handled_by_person(turn.session, turn.resident)
+    topics = list(case.topics or []) if case is not None else []
+    lines = [f"・{h.name}：{h.number}（{h.hours}）" for h in lines_open_now(topics, turn.now, pack)]
+    text = "\n".join([pack.text("claimed_out_of_hours", next_open=when_a_person_reads(turn.now)),
+                      *lines, pack.text("claimed_emergency_tail")])
+    return [Reply(text)]
 
 
 def _resume_after_deletion(turn: Turn) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers import registry
-from handlers.content import load_pack
+from handlers.content import ContentPack, Hotline, load_pack
+from handlers.hotlines import hotlines_for
 from handlers.hours import format_next_open, is_open, next_open
 from handlers.replies import Reply
 from handlers.routing import center_for_town
@@ -46,6 +47,8 @@ def file_case(
     cases.attach_latest_inbound(turn.session, turn.resident, case)
     if existing is None:
         cases.notify_slack(turn.session, case, "new_case", turn.now)
+    if case.about == "other":  # consent is the person concerned's, not the reporter's
+        return case, None
     return case, consent_question(case)
 
 
@@ -79,6 +82,15 @@ def human(turn: Turn) -> list[Reply]:
 def handoff_button(turn: Turn) -> list[Reply]:
     """The 「人と話したい」/「職員に聞く」 buttons offered by the FAQ and consult replies."""
     return hand_over(turn, reason="human")
+
+
+def lines_open_now(topics: list[str], now: datetime, pack: ContentPack) -> list[Hotline]:
+    """Lines for the topics that answer around the clock, else よりそいホットライン (24時間).
+
+    A stand-in until the safety path's open-now chooser is on main.
+    """
+    lines = [h for h in hotlines_for(None, topics, pack) if "24時間" in h.hours]
+    return lines[:2] or [pack.hotline("yorisoi")]
 
 
 def hours_note(now: datetime) -> Reply | None:

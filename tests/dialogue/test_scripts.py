@@ -1,0 +1,21 @@
+"""Every scripted conversation in tests/dialogue/scripts runs through the real stack and
+must pass: the window, the number first, a case and its priority, never a dead end."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.content import load_pack
+from tests.dialogue.runner import load_scripts, run, start_time
+from tests.dialogue.stack import LiveStack
+
+SCRIPTS = load_scripts()
+USER = "U00000000000000000000000000d1a10"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s["id"] for s in SCRIPTS])
+def test_conversation(script, client, worker, fake_line, svc, clock):
+    clock.now = start_time(script)
+    stack = LiveStack(client, worker, fake_line, svc, clock, USER)
+    outcome = run(script, stack, load_pack())
+    assert outcome.passed, "\n".join([*outcome.failures, "", *outcome.transcript])
