@@ -9,7 +9,9 @@ Order matters and is the product's promise:
 4. a case a staff member has claimed → the message goes to that case and the bot stays
    quiet (a request to delete data is still honoured);
 5. nothing to read (stickers, only emoji) → a gentle request to write;
-6. not Japanese → やさしい日本語 with an English line;
+6. English → the English conversation (flows/english.py; its danger words are read before
+   step 2 so the numbers come in English); other languages → やさしい日本語 with the
+   window's number and a person, never a loop;
 7. a flow in progress (registry.flow), then the message's intent (registry.intent);
 8. nothing understood → ask again once, then hand over to a person.
 
@@ -30,12 +32,17 @@ _WHILE_CLAIMED = ("delete_data",)
 
 def handle(turn: Turn) -> list[Reply]:
     _load_flows()
-    from handlers.flows import fallback, language, safety, welcome
+    from handlers.flows import english, fallback, language, safety, welcome
 
     _resume_after_deletion(turn)
     kind = turn.inbound.kind
     if kind == FOLLOW:
         return welcome.welcome(turn)
+    if kind == TEXT and english.is_english(turn) and (
+        safety.is_urgent(turn) or english.danger(turn.inbound.text or "")
+    ):
+        return english.urgent(turn, english.danger(turn.inbound.text or "")
+                              or (turn.analysis.urgent_kind if turn.analysis else None))
     if kind == TEXT and safety.is_urgent(turn):
         return safety.urgent(turn)
     if kind == POSTBACK:
@@ -50,6 +57,8 @@ def handle(turn: Turn) -> list[Reply]:
         return []
     if fallback.nothing_to_read(turn.inbound.text):
         return fallback.gentle(turn)
+    if english.is_english(turn):
+        return english.reply(turn)
     if language.is_foreign(turn):
         return language.easy_japanese(turn)
     replies = _flow_or_intent(turn)

@@ -27,7 +27,7 @@ def when_a_person_reads(now: datetime) -> str:
 
 def file_case(
     turn: Turn, *, reason: str, priority: str, urgent_reason: str | None = None,
-    window_id: str | None = None,
+    window_id: str | None = None, ask_consent: bool = True,
 ) -> tuple[Case, Reply | None]:
     """Open (or join) the resident's case with this message filed under it.
 
@@ -47,7 +47,7 @@ def file_case(
     cases.attach_latest_inbound(turn.session, turn.resident, case)
     if existing is None:
         cases.notify_slack(turn.session, case, "new_case", turn.now)
-    if case.about == "other":  # consent is the person concerned's, not the reporter's
+    if case.about == "other" or not ask_consent:  # a reporter: consent is the person's
         return case, None
     return case, consent_question(case)
 
@@ -81,6 +81,10 @@ def human(turn: Turn) -> list[Reply]:
 @registry.postback("handoff")
 def handoff_button(turn: Turn) -> list[Reply]:
     """The 「人と話したい」/「職員に聞く」 buttons offered by the FAQ and consult replies."""
+    if (turn.inbound.postback_data or "") == "handoff:en":
+        from handlers.flows import english
+
+        return english.hand_over(turn)
     return hand_over(turn, reason="human")
 
 

@@ -222,11 +222,24 @@ def test_a_sticker_gets_a_request_to_write(chat, pack):
     assert chat.sticker() == [pack.text("please_write_text")]
 
 
-def test_an_english_message_gets_easy_japanese_with_an_english_line(chat):
-    [text] = chat.say("Hello, I need help with my rent")
-    assert "やさしい にほんご" in text and "Please write what you need" in text
+def test_an_english_message_is_answered_in_english(chat):
+    text = joined(chat.say("Hello, I need help with my rent"))
+    assert "housing security benefit" in text and "Which part of Zushi" in text
+    assert "Please write what you need" not in text  # not the old canned line
+    with chat.svc.factory() as session:
+        assert session.scalars(select(Resident.language)).one() == "en"
+
+
+def test_another_language_gets_easy_japanese_with_the_number_and_a_person(chat):
+    [text] = chat.say("Xin chào, tôi cần giúp đỡ")
+    assert "やさしい にほんご" in text and "046-876-6299" in text
+    assert [a["label"] for a in chat.buttons()] == ["ひとと はなしたい"]
     with chat.svc.factory() as session:
         assert session.scalars(select(Resident.language)).one() == "other"
+    texts = chat.say("Xin chào, tôi cần giúp đỡ")  # the same again: a person, not a loop
+    assert "やさしい にほんご" not in joined(texts)
+    [case] = chat.cases()
+    assert case.opened_reason == "human"
 
 
 def test_an_unknown_button_is_answered_politely(chat, pack):

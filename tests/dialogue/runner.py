@@ -45,6 +45,7 @@ CLOCKS = {
 _NUMBER = re.compile(r"#\d{4}|\d{2,5}-\d{1,4}-\d{3,4}|(?<![\d-])\d{3}(?![\d-])")
 _WAY_FORWARD = re.compile(
     r"#\d{4}|\d{2,5}-\d{1,4}-\d{3,4}|(?<![\d-])(110|119|189|188)(?![\d-])|[?？]|ますか|ですか"
+    r"|おつなぎしました|passed your message"  # handed to a person
 )
 
 
