@@ -58,6 +58,19 @@ TOPIC_LABELS: dict[str, str] = {
     "rights_advocacy": "お金の管理や権利", "participation": "地域の活動や居場所",
 }
 
+# Someone writing about a person outside their family (nlu's "about" misses some of these).
+_REPORTER = re.compile(
+    r"近所|隣の(家|部屋|人)|お隣|民生委員|生徒|児童|担任|教員|先生をして|知人|友人|友達|利用者|入居者"
+)
+_FAMILY = re.compile(r"母|父|夫|妻|息子|娘|祖母|祖父|兄|姉|弟|妹|家族|親|子ども|子供|私|わたし")
+
+
+def about_other(analysis, text: str) -> bool:
+    if analysis.about == "other":
+        return True
+    return bool(_REPORTER.search(text)) and not _FAMILY.search(_REPORTER.split(text, 1)[0])
+
+
 SKIP_TOWN = QuickReply(label="答えない", data="consult:skip", text="答えない")
 
 
@@ -73,7 +86,7 @@ def consult(turn: Turn) -> list[Reply] | None:
     analysis = turn.analysis
     if analysis is None:
         return None
-    if analysis.about == "other":
+    if about_other(analysis, turn.inbound.text or ""):
         return third_party(turn)
     if not analysis.topics and not analysis.compound:
         if _WANTS_TO_TALK.search(analysis.text):
@@ -148,7 +161,7 @@ def third_party(turn: Turn) -> list[Reply]:
     assert analysis is not None
     pack = load_pack()
     priority = "high" if analysis.compound else "normal"
-    file_case(turn, reason="third_party", priority=priority)
+    file_case(turn, reason="third_party", priority=priority, about="other")
     replies = [Reply(pack.text("third_party_thanks"))]
     ref = _first_town(_districts(turn) or [turn.inbound.text or ""])
     replies += _person_window(turn, ref, analysis.topic_ids)
@@ -191,7 +204,7 @@ def about_person(turn: Turn) -> list[Reply] | None:
     pack = load_pack()
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     topics = sorted(set(state.data.get("topics", [])) | set(analysis.topic_ids))
-    file_case(turn, reason="third_party", priority="normal")
+    file_case(turn, reason="third_party", priority="normal", about="other")
     ref = _first_town([turn.inbound.text or "", *analysis.districts])
     conversation.clear(state, turn.now)
     if ref is None:  # asked once already: the windows, not the question again

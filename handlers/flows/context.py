@@ -70,12 +70,12 @@ def town_given(turn: Turn) -> list[Reply] | None:
 @registry.request
 def where_to_consult(turn: Turn) -> list[Reply] | None:
     """「どこに相談すればいいですか」: the window. A reporter gets the reporter's path."""
-    from handlers.flows.consult import _all_centers, route, third_party
+    from handlers.flows.consult import _all_centers, about_other, route, third_party
 
     analysis = turn.analysis
     if analysis is None or not _WHERE_TO_CONSULT.search(turn.inbound.text or ""):
         return None
-    if analysis.about == "other":
+    if about_other(analysis, turn.inbound.text or ""):
         return third_party(turn)
     if analysis.topics or analysis.compound:
         return route(turn, analysis.topic_ids, analysis.compound,

@@ -27,7 +27,7 @@ def when_a_person_reads(now: datetime) -> str:
 
 def file_case(
     turn: Turn, *, reason: str, priority: str, urgent_reason: str | None = None,
-    window_id: str | None = None, ask_consent: bool = True,
+    window_id: str | None = None, ask_consent: bool = True, about: str | None = None,
 ) -> tuple[Case, Reply | None]:
     """Open (or join) the resident's case with this message filed under it.
 
@@ -41,7 +41,8 @@ def file_case(
         turn.session, turn.resident, reason=reason, priority=priority, now=turn.now,
         topics=analysis.topic_ids if analysis else None,
         topic_evidence={t.id: list(t.evidence) for t in analysis.topics} if analysis else None,
-        urgent_reason=urgent_reason, about=analysis.about if analysis else "self",
+        urgent_reason=urgent_reason,
+        about=about or (analysis.about if analysis else "self"),
         window_id=window_id,
     )
     cases.attach_latest_inbound(turn.session, turn.resident, case)
