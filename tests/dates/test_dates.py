@@ -25,7 +25,8 @@ def test_every_ambiguous_hour_is_flagged_to_be_asked():
 
 def test_kanji_numerals_and_parts_of_the_day():
     now, rows = load()
-    for text in ("十二月三日", "二十日", "十二月三日の午後二時", "明日の昼過ぎ", "来週あたり", "月末"):
+    for text in ("十二月三日", "二十日", "十二月三日の午後二時", "明日の昼過ぎ", "来週あたり",
+                 "月末"):
         day, hour = next((d, h) for t, d, h in rows if t == text)
         assert correct(madoguchi(text, now), day, hour), text
 
