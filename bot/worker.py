@@ -184,8 +184,9 @@ class Worker:
             analysis = None
         elif analysis is None or analysis.text != inbound.text:
             analysis = self.analyze(inbound.text, now)
-        self._record_inbound(session, resident, event, inbound.kind, inbound.text, analysis, now)
-        replies = self.handle(Turn(session, resident, inbound, analysis, now))
+        message = self._record_inbound(session, resident, event, inbound.kind, inbound.text,
+                                       analysis, now)
+        replies = self.handle(Turn(session, resident, inbound, analysis, now, message))
         if replies:
             fresh = inbound.reply_token is not None
             outbox.enqueue(
@@ -201,19 +202,20 @@ class Worker:
     def _record_inbound(
         session: Session, resident: Resident, event: InboundEvent, kind: str,
         text: str | None, analysis: Analysis | None, now: datetime,
-    ) -> None:
+    ) -> Message:
         labels = None
         if analysis is not None:
             labels = analysis.to_dict()
             for private in ("text", "pii", "lemmas"):
                 labels.pop(private, None)
-        session.add(
-            Message(
-                resident_id=resident.id, direction="in", sender="resident", kind=kind,
-                text=text, masked_text=analysis.masked_text() if analysis else text,
-                analysis=labels, inbound_event_id=event.id, created_at=now,
-            )
+        message = Message(
+            resident_id=resident.id, direction="in", sender="resident", kind=kind,
+            text=text, masked_text=analysis.masked_text() if analysis else text,
+            analysis=labels, inbound_event_id=event.id, created_at=now,
         )
+        session.add(message)
+        session.flush()  # its id files it under a case and relays it to staff
+        return message
 
     @staticmethod
     def _finish(event: InboundEvent, status: str, now: datetime) -> None:

@@ -15,7 +15,11 @@ from __future__ import annotations
 import re
 
 from handlers import registry
+from handlers.case_filing import file_case, hours_note
 from handlers.content import Agency, load_pack
+from handlers.places import elsewhere as other_municipality
+from handlers.places import municipalities
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.routing import (
     RoutingResult,
@@ -71,13 +75,13 @@ def about_other(analysis, text: str) -> bool:
     return bool(_REPORTER.search(text)) and not _FAMILY.search(_REPORTER.split(text, 1)[0])
 
 
-SKIP_TOWN = QuickReply(label="答えない", data="consult:skip", text="答えない")
+SKIP_TOWN = QuickReply(label="答えない", data=encode("consult", "skip"), text="答えない")
 
 
 def offer_buttons() -> list[QuickReply]:
     return [
         QuickReply(label="予約する", text="予約したい"),
-        QuickReply(label="人と話したい", data="handoff:consult", text="人と話したい"),
+        QuickReply(label="人と話したい", data=encode("handoff", "consult"), text="人と話したい"),
     ]
 
 
@@ -113,8 +117,6 @@ def route(turn: Turn, topics: list[str], compound: bool, districts: list[str]) -
 
 def elsewhere(ref: TownRef) -> list[Reply]:
     """Someone living in another city: their own city's window, and the lines open to all."""
-    from handlers.places import municipalities
-
     pack = load_pack()
     city = ref.elsewhere or ""
     muni = next((m for m in municipalities() if m.name == city), None)
@@ -154,9 +156,7 @@ def _with_programmes(replies: list[Reply], topics: list[str], text: str) -> list
 def third_party(turn: Turn) -> list[Reply]:
     """A neighbour, 民生委員 or teacher writing about someone else: thanks, the window for
     that person, and what they know. Consent belongs to the person concerned, so it is not
-    asked of the reporter (handoff_request.file_case)."""
-    from handlers.flows.handoff_request import file_case, hours_note
-
+    asked of the reporter (case_filing.file_case)."""
     analysis = turn.analysis
     assert analysis is not None
     pack = load_pack()
@@ -196,8 +196,6 @@ def _person_window(turn: Turn, ref: TownRef | None, topics: list[str]) -> list[R
 @registry.flow(THIRD_PARTY)
 def about_person(turn: Turn) -> list[Reply] | None:
     """What the reporter adds: where the person lives, what they have seen."""
-    from handlers.flows.handoff_request import file_case
-
     analysis = turn.analysis
     if analysis is None or analysis.intent in ("book", "change_booking", "human", "delete_data"):
         return None
@@ -318,8 +316,6 @@ def _windows(turn: Turn, result: RoutingResult, topics: list[str], compound: boo
 
 
 def _compound(turn: Turn, result: RoutingResult) -> list[Reply]:
-    from handlers.flows.handoff_request import file_case, hours_note
-
     pack = load_pack()
     center = result.center
     _, consent = file_case(turn, reason="compound", priority="high",
@@ -341,8 +337,6 @@ def _compound(turn: Turn, result: RoutingResult) -> list[Reply]:
 def _districts(turn: Turn) -> list[str]:
     """Where the resident lives, as written. nlu names the 町名 (桜山) but routing also
     needs the 丁目 (桜山3丁目), so the whole message is parsed first when nlu saw a town."""
-    from handlers.places import elsewhere as other_municipality
-
     analysis, text = turn.analysis, turn.inbound.text or ""
     if analysis is None:
         return []

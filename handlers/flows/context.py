@@ -16,7 +16,22 @@ import re
 
 from handlers import registry
 from handlers.content import load_pack
+from handlers.flows.booking import manage
+from handlers.flows.consult import (
+    _all_centers,
+    _center_line,
+    _districts,
+    _first_town,
+    _remember,
+    about_other,
+    elsewhere,
+    offer_buttons,
+    route,
+    third_party,
+)
+from handlers.flows.faq import answer_reply
 from handlers.replies import Reply
+from handlers.routing import locate
 from handlers.turn import Turn
 from storage import bookings
 
@@ -38,15 +53,6 @@ _NOT_CHAT = ("book", "change_booking", "human", "delete_data", "checkin_ok", "ch
 @registry.request
 def town_given(turn: Turn) -> list[Reply] | None:
     """The resident says where they live, with no worry in the same message."""
-    from handlers.flows.consult import (
-        _center_line,
-        _first_town,
-        _remember,
-        elsewhere,
-        offer_buttons,
-    )
-    from handlers.routing import locate
-
     analysis, text = turn.analysis, (turn.inbound.text or "").strip()
     if analysis is None or analysis.topics or analysis.intent in _NOT_CHAT:
         return None
@@ -70,8 +76,6 @@ def town_given(turn: Turn) -> list[Reply] | None:
 @registry.request
 def where_to_consult(turn: Turn) -> list[Reply] | None:
     """「どこに相談すればいいですか」: the window. A reporter gets the reporter's path."""
-    from handlers.flows.consult import _all_centers, about_other, route, third_party
-
     analysis = turn.analysis
     if analysis is None or not _WHERE_TO_CONSULT.search(turn.inbound.text or ""):
         return None
@@ -86,8 +90,6 @@ def where_to_consult(turn: Turn) -> list[Reply] | None:
 @registry.request
 def opening_hours(turn: Turn) -> list[Reply] | None:
     """「何時から開いていますか」 is a question, answered from the FAQ — not a booking."""
-    from handlers.flows.faq import answer_reply
-
     analysis, text = turn.analysis, turn.inbound.text or ""
     if analysis is None or analysis.topics or "予約" in text:
         return None
@@ -99,8 +101,6 @@ def opening_hours(turn: Turn) -> list[Reply] | None:
 @registry.request
 def cannot_come(turn: Turn) -> list[Reply] | None:
     """「やっぱり行けなくなりました」 with a booking held: offer to cancel it."""
-    from handlers.flows.booking import manage
-
     if not _CANT_COME.search(turn.inbound.text or ""):
         return None
     if not bookings.future_bookings(turn.session, turn.resident, turn.now):
@@ -111,8 +111,6 @@ def cannot_come(turn: Turn) -> list[Reply] | None:
 @registry.request
 def money_words(turn: Turn) -> list[Reply] | None:
     """「子どもにご飯を食べさせるお金がありません」: money and food, though nlu named no topic."""
-    from handlers.flows.consult import _districts, route
-
     analysis = turn.analysis
     if analysis is None or analysis.topics or not _MONEY_WORDS.search(turn.inbound.text or ""):
         return None

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 
+from handlers.case_filing import file_case
 from handlers.content import Agency, Hotline, load_pack
 from handlers.hotlines import hotlines_for
-from handlers.hours import is_open
+from handlers.hours import is_open, next_open
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
+from handlers.routing import locate, normalize_town
 from handlers.turn import Turn
 from storage import conversation
 
@@ -52,7 +55,8 @@ _BOOK = re.compile(r"\b(book|booking|appointment|reserve|visit)\b", re.I)
 _PRIVACY = re.compile(r"\b(privacy|private|who reads|delete|data)\b", re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening))\b", re.I)
 _SIDE = {"東部": "East", "中部": "Central", "西部": "West"}
-PERSON_BUTTON = QuickReply(label="Talk to a person", data="handoff:en", text="Talk to a person")
+PERSON_BUTTON = QuickReply(label="Talk to a person", data=encode("handoff", "en"),
+                           text="Talk to a person")
 
 
 def is_english(turn: Turn) -> bool:
@@ -93,8 +97,6 @@ def reply(turn: Turn) -> list[Reply]:
 
 
 def urgent(turn: Turn, kind: str | None) -> list[Reply]:
-    from handlers.flows.handoff_request import file_case
-
     pack = load_pack()
     analysis = turn.analysis
     topics = analysis.topic_ids if analysis else []
@@ -114,8 +116,6 @@ def urgent(turn: Turn, kind: str | None) -> list[Reply]:
 
 
 def hand_over(turn: Turn) -> list[Reply]:
-    from handlers.flows.handoff_request import file_case
-
     pack = load_pack()
     conversation.clear(conversation.load(turn.session, turn.resident.id, turn.now), turn.now)
     file_case(turn, reason="human", priority="normal", ask_consent=False)
@@ -178,8 +178,6 @@ def _town_answer(turn: Turn, state) -> list[Reply] | None:
 
 
 def _centre_for(turn: Turn, ref, topics: list[str]) -> list[Reply]:
-    from handlers.routing import locate
-
     pack = load_pack()
     if ref.elsewhere:
         return [Reply(pack.text("en_elsewhere", city=ref.elsewhere,
@@ -205,8 +203,6 @@ def _booking(turn: Turn) -> list[Reply]:
     ref = _known_town(turn)
     center = None
     if ref is not None:
-        from handlers.routing import locate
-
         status, centers, _ = locate(pack, ref)
         center = centers[0] if status == "resolved" else None
     phone = center.phone if center else " / ".join(c.phone or "" for c in pack.centers)
@@ -218,15 +214,11 @@ def _topics(text: str) -> list[str]:
 
 
 def _town(text: str):
-    from handlers.routing import normalize_town
-
     ref = normalize_town(text, load_pack())
     return ref if (ref.town or ref.elsewhere) else None
 
 
 def _known_town(turn: Turn):
-    from handlers.routing import normalize_town
-
     if not turn.resident.district:
         return None
     ref = normalize_town(turn.resident.district, load_pack())
@@ -246,7 +238,5 @@ def _line(pack, hotline: Hotline) -> str:
 
 
 def _when(turn: Turn) -> str:
-    from handlers.hours import next_open
-
     when = next_open(turn.now, load_pack())
     return when.strftime("%A %-d %B, %-H:%M")

@@ -4,12 +4,15 @@ person is asked for on the resident's behalf)."""
 
 from __future__ import annotations
 
+from handlers.case_filing import hand_over
 from handlers.content import load_pack
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
+from handlers.routing import center_for_town
 from handlers.turn import Turn
 from storage import conversation
 
-PERSON = QuickReply(label="ひとと はなしたい", data="handoff:easy", text="人と話したい")
+PERSON = QuickReply(label="ひとと はなしたい", data=encode("handoff", "easy"), text="人と話したい")
 
 
 def is_foreign(turn: Turn) -> bool:
@@ -17,9 +20,6 @@ def is_foreign(turn: Turn) -> bool:
 
 
 def easy_japanese(turn: Turn) -> list[Reply]:
-    from handlers.flows.handoff_request import hand_over
-    from handlers.routing import center_for_town
-
     pack = load_pack()
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     if turn.resident.language == "other" and state.not_understood:
