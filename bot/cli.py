@@ -64,7 +64,14 @@ def cmd_worker(config: Config) -> None:
         from bot.observability import start_worker_metrics_server
 
         start_worker_metrics_server(int(os.environ["WORKER_METRICS_PORT"]))
-    Worker(svc.factory, svc.channels).run(_stop_on_signals())
+    Worker(svc.factory, svc.channels, notices=staff_notices(svc)).run(_stop_on_signals())
+
+
+def staff_notices(svc: Services) -> object:
+    """The worker's consumer of case notices for Slack, or None when Slack is off."""
+    from bot.staff.notices import for_services
+
+    return for_services(svc)
 
 
 def cmd_scheduler(config: Config) -> None:
@@ -89,7 +96,7 @@ def cmd_all(config: Config) -> None:
     for line in seed_demo(svc):
         log.info("%s", line)
     stop = _stop_on_signals()
-    worker = Worker(svc.factory, svc.channels)
+    worker = Worker(svc.factory, svc.channels, notices=staff_notices(svc))
     threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True).start()
     threading.Thread(
         target=run_scheduler, args=(svc, stop), name="scheduler", daemon=True

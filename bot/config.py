@@ -37,6 +37,10 @@ class Config:
     slack_signing_secret: str | None = None
     slack_channel: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # "full": masked resident text in Slack; "notice": only "new message on case #n" and
+    # a link to the console (masking misses indirect identifiers such as employers).
+    slack_relay: str = "full"
+    public_base_url: str | None = None  # https://… the console is reached at
     reply_token_ttl_seconds: int = 50
     max_webhook_bytes: int = 1024 * 1024
     notes: list[str] = field(default_factory=list)
@@ -56,6 +60,13 @@ class Config:
 def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     value = env.get(name)
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _dev_secrets() -> dict[str, str]:
@@ -127,5 +138,7 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_channel=env.get("SLACK_CHANNEL") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+        slack_relay=_choice(env, "SLACK_RELAY", ("full", "notice")),
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         notes=notes,
     )

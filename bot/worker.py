@@ -17,13 +17,14 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
 from bot import observability
-from bot.channels.base import TOKEN_REFUSED, Channel, Delivery
+from bot.channels.base import TOKEN_REFUSED, Channel, Delivery, SendResult
 from handlers.inbound import FOLLOW, TEXT, UNFOLLOW
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -32,6 +33,9 @@ from storage import events, outbox, residents
 from storage.db import transaction
 from storage.leases import still_holds
 from storage.models import InboundEvent, Message, Outbox, Resident, utcnow
+
+if TYPE_CHECKING:
+    from bot.staff.notices import StaffNotices
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,7 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         reply_token_ttl: timedelta = timedelta(seconds=50),
         worker_id: str | None = None,
+        notices: StaffNotices | None = None,
     ) -> None:
         self.factory = factory
         self.channels = channels
@@ -80,6 +85,8 @@ class Worker:
         self.reply_token_ttl = reply_token_ttl
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.ready = threading.Event()
+        # The second outbox: case notices for staff in Slack (None without Slack).
+        self.notices = notices
         self._senders = ThreadPoolExecutor(
             max_workers=int(os.environ.get("DELIVERY_THREADS", "4")), thread_name_prefix="send"
         )
@@ -94,6 +101,7 @@ class Worker:
         for event_id in ids:
             self.process(event_id, analyses.get(event_id))
         self.deliver()
+        self.deliver_notices()
         return len(ids)
 
     def _analyse_batch(self, ids: list[int]) -> dict[int, Analysis]:
@@ -232,8 +240,14 @@ class Worker:
             tried_reply_before = send.reply_attempted_at is not None
             if fresh:
                 send.reply_attempted_at = send.reply_attempted_at or now
+            try:
+                replies = [Reply.from_dict(m) for m in send.messages]
+            except Exception as exc:  # a row that cannot be read back must not block the queue
+                outbox.mark_failed(send, f"unreadable row: {type(exc).__name__}")
+                log.error("send %s failed: unreadable row", send_id)
+                return 0
             delivery = Delivery(
-                user_id=user_id or "", replies=[Reply.from_dict(m) for m in send.messages],
+                user_id=user_id or "", replies=replies,
                 idempotency_key=send.idempotency_key,
                 reply_token=send.reply_token if fresh else None,
                 may_push=not tried_reply_before,
@@ -243,7 +257,10 @@ class Worker:
             result_status, error = "failed", "resident deleted or channel not configured"
             result = None
         else:
-            result = channel.send(delivery)
+            try:
+                result = channel.send(delivery)
+            except Exception as exc:  # a poison row: record it, let the resident's next go
+                result = SendResult("failed", error=f"send raised {type(exc).__name__}")
             result_status, error = result.status, result.error
             observability.count_send(channel.name, result_status, result.via)
         with transaction(self.factory) as session:
@@ -265,6 +282,10 @@ class Worker:
             log.warning("send %s %s: %s", send_id, send.status, error)
             return 0
 
+    def deliver_notices(self) -> int:
+        """Send queued case notices to Slack (after the LINE replies: residents first)."""
+        return self.notices.deliver() if self.notices is not None else 0
+
     # -- loop -----------------------------------------------------------------
 
     def run(self, stop: threading.Event, idle_sleep: float = 0.2, warm_up: bool = True) -> None:
@@ -278,7 +299,7 @@ class Worker:
         while not stop.is_set():
             try:
                 busy = self.drain_once()
-                busy += self.deliver()
+                busy += self.deliver() + self.deliver_notices()
             except Exception as exc:  # database away: wait and try again, lose nothing
                 log.error("worker loop error: %s", type(exc).__name__)
                 busy = 0

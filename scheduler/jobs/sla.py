@@ -153,20 +153,19 @@ def _announce_new_cases(session: Session, now: datetime) -> int:
 
 
 def run(svc: object, now: datetime | None = None, goal: Targets | None = None) -> dict[str, int]:
-    """One pass: flag what fell due, copy resident messages to Slack, send notices."""
+    """One pass: flag what fell due and queue Slack notices (new cases, resident messages).
+    The worker sends them (bot/staff/notices.py), like the LINE outbox."""
     from bot.channels.slack import notifier_for
     from bot.staff import notices
 
     config = svc.config  # type: ignore[attr-defined]
     factory = svc.factory  # type: ignore[attr-defined]
-    notifier = notifier_for(config)
+    slack = notifier_for(config) is not None
     moment = now or utcnow()
     with transaction(factory) as session:
-        counts = flag_cases(session, moment, goal or targets(), slack=notifier is not None)
-        if notifier is not None:
+        counts = flag_cases(session, moment, goal or targets(), slack=slack)
+        if slack:
             counts["message"] = notices.queue_new_resident_messages(session, moment)
-    if notifier is not None:
-        counts["sent"] = notices.deliver(factory, notifier, clock=lambda: now or utcnow())
     if any(counts.values()):
         log.info("sla sweep: %s", counts)
     return counts
