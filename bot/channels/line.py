@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +89,25 @@ def to_line_message(reply: Reply) -> TextMessage:
                                  ) from None
 
 
+MONTHLY_LIMIT = "monthly limit"  # in LINE's 429 body: "You have reached your monthly limit."
+# Warn when this share of the month's push quota is used (replies are free).
+QUOTA_WARN_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class PushQuota:
+    limit: int | None  # None: the plan has no limit
+    used: int
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def running_out(self) -> bool:
+        return self.limit is not None and self.used >= self.limit * QUOTA_WARN_SHARE
+
+
 class LineChannel:
     name = "line"
 
@@ -98,6 +118,13 @@ class LineChannel:
 
     def parse(self, payload: dict[str, Any], received_at: datetime) -> Inbound:
         return parse_event(payload, self.name, received_at)
+
+    def quota(self) -> PushQuota:
+        """This month's push quota and use (GET /v2/bot/message/quota[/consumption])."""
+        limit = self._api.get_message_quota(_request_timeout=REQUEST_TIMEOUT)
+        used = self._api.get_message_quota_consumption(_request_timeout=REQUEST_TIMEOUT)
+        value = limit.value if limit.type == "limited" else None
+        return PushQuota(limit=value, used=int(used.total_usage or 0))
 
     def send(self, delivery: Delivery) -> SendResult:
         try:
@@ -146,6 +173,10 @@ class LineChannel:
 
 def _classify(exc: ApiException) -> SendResult:
     status = exc.status or 0
+    if status == 429 and MONTHLY_LIMIT in _body(exc).lower():
+        # Not a rate limit: no retry helps before the month turns. Staff see it as failed.
+        log.error("LINE push refused: the monthly message limit is reached")
+        return SendResult("failed", error="LINE API 429: monthly message limit reached")
     if status == 429 or status >= 500:
         retry_after = None
         headers = dict(exc.headers or {})
