@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long a reading of LINE's push quota is trusted before asking again.
+QUOTA_MAX_AGE = 300.0
+
 Analyzer = Callable[[str, datetime], Analysis]
 BatchAnalyzer = Callable[[list[str], datetime], list[Analysis]]
 Handler = Callable[[Turn], list[Reply]]
@@ -183,6 +186,7 @@ class Worker:
                 reply_token=inbound.reply_token if fresh else None,
                 reply_token_expires_at=event.received_at + self.reply_token_ttl if fresh else None,
                 inbound_event_id=event.id,
+                priority=outbox.HIGH if analysis is not None and analysis.urgent else None,
             )
         self._finish(event, "done", now)
         log.info("event %s handled: %s, %d replies", event.id, inbound.kind, len(replies))
@@ -253,9 +257,16 @@ class Worker:
                 may_push=not tried_reply_before,
             )
             channel = self.channels.get(send.channel)
+            normal_push = delivery.reply_token is None and send.priority != outbox.HIGH
+        # Asked outside the transaction: it may be an HTTP call (cached for minutes).
+        held = normal_push and channel is not None and self._push_quota_short(channel)
         if user_id is None or channel is None:
             result_status, error = "failed", "resident deleted or channel not configured"
             result = None
+        elif held:
+            result = None
+            result_status, error = "failed", "push quota kept for staff and urgent messages"
+            observability.count_send(channel.name, "failed")
         else:
             try:
                 result = channel.send(delivery)
@@ -281,6 +292,18 @@ class Worker:
                 outbox.mark_failed(send, error or "failed")
             log.warning("send %s %s: %s", send_id, send.status, error)
             return 0
+
+    def _push_quota_short(self, channel: Channel) -> bool:
+        """Only the reserve of the monthly push quota is left (channels without a quota,
+        or a quota LINE did not tell us, never hold anything back)."""
+        read = getattr(channel, "quota", None)
+        if read is None:
+            return False
+        try:
+            return bool(read(max_age=QUOTA_MAX_AGE).short)
+        except Exception as exc:
+            log.warning("push quota not read: %s", type(exc).__name__)
+            return False
 
     def deliver_notices(self) -> int:
         """Send queued case notices to Slack (after the LINE replies: residents first)."""

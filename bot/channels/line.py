@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,8 +91,10 @@ def to_line_message(reply: Reply) -> TextMessage:
 
 
 MONTHLY_LIMIT = "monthly limit"  # in LINE's 429 body: "You have reached your monthly limit."
-# Warn when this share of the month's push quota is used (replies are free).
+# Warn when this share of the month's push quota is used (replies are free); keep the last
+# share for staff replies and urgent messages.
 QUOTA_WARN_SHARE = 0.8
+QUOTA_RESERVE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,12 @@ class PushQuota:
     def running_out(self) -> bool:
         return self.limit is not None and self.used >= self.limit * QUOTA_WARN_SHARE
 
+    @property
+    def short(self) -> bool:
+        """Only the reserve is left: pushes go to staff replies and urgent messages."""
+        remaining = self.remaining
+        return remaining is not None and remaining <= max(1, self.limit * QUOTA_RESERVE_SHARE)
+
 
 class LineChannel:
     name = "line"
@@ -115,16 +124,23 @@ class LineChannel:
         self._configuration = Configuration(host=endpoint, access_token=access_token)
         self._client = ApiClient(self._configuration)
         self._api = MessagingApi(self._client)
+        self._quota: tuple[float, PushQuota] | None = None  # (read at, monotonic), value
 
     def parse(self, payload: dict[str, Any], received_at: datetime) -> Inbound:
         return parse_event(payload, self.name, received_at)
 
-    def quota(self) -> PushQuota:
-        """This month's push quota and use (GET /v2/bot/message/quota[/consumption])."""
+    def quota(self, max_age: float = 0.0) -> PushQuota:
+        """This month's push quota and use (GET /v2/bot/message/quota[/consumption]); a
+        reading younger than `max_age` seconds is reused."""
+        cached = self._quota
+        if cached is not None and time.monotonic() - cached[0] < max_age:
+            return cached[1]
         limit = self._api.get_message_quota(_request_timeout=REQUEST_TIMEOUT)
         used = self._api.get_message_quota_consumption(_request_timeout=REQUEST_TIMEOUT)
         value = limit.value if limit.type == "limited" else None
-        return PushQuota(limit=value, used=int(used.total_usage or 0))
+        quota = PushQuota(limit=value, used=int(used.total_usage or 0))
+        self._quota = (time.monotonic(), quota)
+        return quota
 
     def send(self, delivery: Delivery) -> SendResult:
         try:

@@ -107,6 +107,10 @@ class Outbox(Base):
     reply_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # pending → sending (leased) → sent | failed
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # "high" (staff replies, answers to urgent messages) may use the last of LINE's
+    # monthly push quota; "normal" pushes stop when only that reserve is left.
+    priority: Mapped[str] = mapped_column(String(8), default="normal",
+                                          server_default="normal")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,5 @@
-"""channels: encrypt every column that holds a resident's words; Slack posts; notice leases
+"""channels: encrypt every column that holds a resident's words; Slack posts; notice
+leases; outbox priority
 
 Revision ID: 0003_channels
 Revises: 0001
@@ -47,6 +48,8 @@ def upgrade() -> None:
     for table, pk, column, kind, nullable in ENCRYPTED:
         _swap(table, pk, column, nullable, sa.LargeBinary(), lambda v, k=kind: _seal(v, k))
     op.add_column("case_notifications", sa.Column("claimed_by", sa.String(64), nullable=True))
+    op.add_column("outbox", sa.Column("priority", sa.String(8), nullable=False,
+                                      server_default="normal"))
     op.create_index("ix_case_notifications_case_id_status", "case_notifications",
                     ["case_id", "status", "id"])
     op.create_table(
@@ -69,6 +72,7 @@ def downgrade() -> None:
     op.drop_table("slack_posts")
     op.drop_index("ix_case_notifications_case_id_status", table_name="case_notifications")
     _drop_column("case_notifications", "claimed_by")
+    _drop_column("outbox", "priority")
     for table, pk, column, kind, nullable in ENCRYPTED:
         plain: Any = sa.JSON() if kind == "json" else sa.Text()
         _swap(table, pk, column, nullable, plain, lambda v, k=kind: _open(v, k))
