@@ -4,6 +4,7 @@ failed while the resident's later messages are delivered."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.line import to_line_message
@@ -66,3 +67,17 @@ def test_limits_are_counted_in_utf16_units_as_line_counts():
 
 def test_clipping_never_splits_a_surrogate_pair():
     assert clip("a😀b", 3) == "a…"  # 😀 (two units) does not fit beside the ellipsis
+
+
+def test_the_content_pack_refuses_ids_too_long_for_a_button():
+    import pydantic
+
+    from handlers.content.schema import FaqEntry
+
+    entry = {"question": "質問", "answer": "答え", "category": "c"}
+    assert FaqEntry(id="kaigo_01", **entry).id == "kaigo_01"
+    for bad in ("x" * 65, "スペース を含む"):
+        with pytest.raises(pydantic.ValidationError):
+            FaqEntry(id=bad, **entry)
+    with pytest.raises(pydantic.ValidationError):
+        FaqEntry(id="long_question", **{**entry, "question": "あ" * 301})
