@@ -33,7 +33,7 @@ PLAIN_ALLOWED: dict[str, str] = {
         "booking_availabilities.end_time", "booking_availabilities.mode",
         "cases.topics", "cases.priority", "cases.status", "cases.opened_reason", "cases.about",
         "cases.consent", "cases.outcome", "conversation_states.flow", "conversation_states.step",
-        "outbox.channel", "outbox.status", "outbox.sent_via", "audit_log.action",
+        "outbox.channel", "outbox.status", "outbox.priority", "outbox.sent_via", "audit_log.action",
         "booking_slots.mode", "booking_slots.status", "case_notifications.kind",
         "case_notifications.status", "checkin_enrolments.status",
         "checkin_enrolments.schedule_kind", "checkin_enrolments.weekdays",
