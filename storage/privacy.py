@@ -27,7 +27,6 @@ function with ``@before_delete`` taking ``(session, resident, now)``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from storage import bookings, notices
 from storage.models import (
     AuditEntry,
     Base,
@@ -47,7 +47,6 @@ from storage.models import (
     Referral,
     Resident,
 )
-from storage.models.handoff import CaseNotification, SlackPost, SlackThread
 from storage.residents import fresh_alias
 
 log = logging.getLogger(__name__)
@@ -60,13 +59,6 @@ DELETED_ALIAS = "-"
 ERASE_AT_THE_LATEST = timedelta(hours=24)
 # Tables handled explicitly below (kept or anonymised), not by the generic resident_id sweep.
 _EXPLICIT = {"residents", "cases", "messages", "outbox", "conversation_states"}
-# Models other layers own; imported by name at call time so this module never depends on them.
-_OPTIONAL_MODELS = (
-    ("storage.models.booking", "Booking"),
-    ("storage.models.checkins", "CheckinEnrolment"),
-    ("storage.models.checkins", "Checkin"),
-)
-
 Eraser = Callable[[Session, Resident, datetime], None]
 _BEFORE_DELETE: list[Eraser] = []
 
@@ -79,7 +71,6 @@ def before_delete(fn: Eraser) -> Eraser:
 
 def delete_resident_data(session: Session, resident: Resident, now: datetime) -> dict[str, int]:
     """Delete or anonymise everything about ``resident``; returns row counts per table."""
-    _import_optional_models()
     session.flush()  # the rows this very turn added (the confirming message) go too
     for fn in (_free_future_bookings, *_BEFORE_DELETE):
         fn(session, resident, now)
@@ -134,21 +125,9 @@ def cancel_erasure(state: ConversationState, now: datetime) -> bool:
 # -- steps ----------------------------------------------------------------------------
 
 
-def _import_optional_models() -> None:
-    for module, name in _OPTIONAL_MODELS:
-        try:
-            getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue  # that layer is not installed: nothing of it to delete
-
-
 def _free_future_bookings(session: Session, resident: Resident, now: datetime) -> None:
     """A deleted booking must give its seat back first, or the slot stays full for others."""
-    try:
-        from storage.bookings import release_resident
-    except ImportError:
-        return  # no booking layer installed
-    release_resident(session, resident, now)
+    bookings.release_resident(session, resident, now)
 
 
 def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int:
@@ -166,26 +145,8 @@ def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int
     if ids:
         session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
         session.execute(update(Referral).where(Referral.case_id.in_(ids)).values(note=None))
-        _drop_pending_notifications(session, ids, now)
+        notices.withdraw(session, ids, now)
     return len(cases)
-
-
-def _drop_pending_notifications(session: Session, case_ids: list[int], now: datetime) -> None:
-    """Staff notices not yet sent would relay text that no longer exists; what was posted
-    to Slack (the card, relayed messages) is deleted there by an "erase" notice, sent after
-    any notice already in flight."""
-    session.execute(
-        delete(CaseNotification).where(
-            CaseNotification.case_id.in_(case_ids), CaseNotification.status == "pending"
-        )
-    )
-    in_slack = set(session.scalars(
-        select(SlackThread.case_id).where(SlackThread.case_id.in_(case_ids))))
-    in_slack |= set(session.scalars(
-        select(SlackPost.case_id).where(SlackPost.case_id.in_(case_ids))))
-    for case_id in sorted(in_slack):
-        session.add(CaseNotification(case_id=case_id, kind="erase", status="pending",
-                                     attempts=0, next_attempt_at=now, created_at=now))
 
 
 def _delete_resident_rows(session: Session, resident: Resident) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +39,7 @@ from handlers.replies import (
 log = logging.getLogger(__name__)
 
 # connect, read (seconds); a timed-out push is retried with the same retry key.
-REQUEST_TIMEOUT = (3.05, float(os.environ.get("LINE_TIMEOUT_SECONDS", "10")))
+CONNECT_TIMEOUT = 3.05
 
 
 class UnbuildableMessageError(ValueError):
@@ -120,7 +119,9 @@ class PushQuota:
 class LineChannel:
     name = "line"
 
-    def __init__(self, access_token: str, endpoint: str = "https://api.line.me") -> None:
+    def __init__(self, access_token: str, endpoint: str = "https://api.line.me",
+                 timeout_seconds: float = 10.0) -> None:
+        self._timeout = (CONNECT_TIMEOUT, timeout_seconds)
         self._configuration = Configuration(host=endpoint, access_token=access_token)
         self._client = ApiClient(self._configuration)
         self._api = MessagingApi(self._client)
@@ -135,8 +136,8 @@ class LineChannel:
         cached = self._quota
         if cached is not None and time.monotonic() - cached[0] < max_age:
             return cached[1]
-        limit = self._api.get_message_quota(_request_timeout=REQUEST_TIMEOUT)
-        used = self._api.get_message_quota_consumption(_request_timeout=REQUEST_TIMEOUT)
+        limit = self._api.get_message_quota(_request_timeout=self._timeout)
+        used = self._api.get_message_quota_consumption(_request_timeout=self._timeout)
         value = limit.value if limit.type == "limited" else None
         quota = PushQuota(limit=value, used=int(used.total_usage or 0))
         self._quota = (time.monotonic(), quota)
@@ -158,7 +159,7 @@ class LineChannel:
         try:
             self._api.reply_message_with_http_info(
                 ReplyMessageRequest(reply_token=token, messages=messages),
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
                 _preload_content=False,  # we need only the status, not the parsed body
             )
             return SendResult("sent", via="reply")
@@ -175,7 +176,7 @@ class LineChannel:
             self._api.push_message_with_http_info(
                 PushMessageRequest(to=delivery.user_id, messages=messages),
                 x_line_retry_key=delivery.idempotency_key,
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
                 _preload_content=False,
             )
             return SendResult("sent", via="push")

@@ -1,6 +1,6 @@
 """Sending queued case notices to Slack: a consumer of the case_notifications outbox.
 
-Rows are queued in the transaction that changed the case (storage/cases.notify_slack) and
+Rows are queued in the transaction that changed the case (storage/notices.enqueue) and
 sent by the worker after commit, claimed with the same lease code as LINE delivery
 (storage/leases.claim_heads), one head per case so a card is posted before its thread
 messages. Nothing here runs in a Slack request's thread. A notice Slack refuses for good,
@@ -32,6 +32,7 @@ from bot.channels.slack import (
 )
 from bot.staff.labels import topic_label
 from storage import cases
+from storage import notices as case_notices
 from storage.db import transaction
 from storage.leases import claim_heads, still_holds
 from storage.models import Case, Message, StaffUser, utcnow
@@ -292,7 +293,7 @@ def queue_new_resident_messages(session: Session, now: datetime) -> int:
                 Message.sender == "resident", Message.id > thread.last_message_id)
             .order_by(Message.id)))
         for message_id in new_ids:
-            cases.notify_slack(session, case, "message", now, message_id=message_id)
+            case_notices.enqueue(session, case, "message", now, message_id=message_id)
             queued += 1
         if new_ids:
             thread.last_message_id = new_ids[-1]
