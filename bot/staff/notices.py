@@ -248,13 +248,6 @@ def for_services(svc: object) -> StaffNotices | None:
     return StaffNotices(svc.factory, notifier, settings=settings_for(config))  # type: ignore[attr-defined]
 
 
-def deliver(factory: sessionmaker[Session], notifier: SlackNotifier,
-            clock: Callable[[], datetime] = utcnow, limit: int = 50,
-            settings: NoticeSettings | None = None) -> int:
-    """Send what is due once (the CLI and tests; the worker keeps a StaffNotices)."""
-    return StaffNotices(factory, notifier, settings=settings, clock=clock).deliver(limit)
-
-
 def _thread_text(session: Session, notice: CaseNotification, case: Case, now: datetime,
                  settings: NoticeSettings) -> str:
     minutes = int((now - case.created_at).total_seconds() // 60)
