@@ -5,6 +5,7 @@ scheduler does not import bot/ (the layer that builds them)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -30,6 +31,13 @@ class JobSettings(Protocol):
     def slack_enabled(self) -> bool: ...
 
 
+class CaseNotices(Protocol):
+    """Case notices to staff (Slack), provided by bot/ when Slack is configured; the sweep
+    queues them, the worker sends them."""
+
+    def queue_resident_messages(self, session: Session, now: datetime) -> int: ...
+
+
 class JobServices(Protocol):
     @property
     def config(self) -> JobSettings: ...
@@ -37,6 +45,7 @@ class JobServices(Protocol):
     def engine(self) -> Engine: ...
     @property
     def factory(self) -> sessionmaker[Session]: ...
+    def case_notices(self) -> CaseNotices | None: ...
 
 
 _services: JobServices | None = None

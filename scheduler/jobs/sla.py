@@ -53,16 +53,12 @@ def run(svc: JobServices, now: datetime | None = None,
         goal: sla.Targets | None = None) -> dict[str, int]:
     """One pass: flag what fell due and queue Slack notices (new cases, resident messages).
     The worker sends them (bot/staff/notices.py), like the LINE outbox."""
-    from bot.channels.slack import notifier_for
-    from bot.staff import notices
-
-    config, factory = svc.config, svc.factory
-    slack = notifier_for(config) is not None
+    config, factory, notices = svc.config, svc.factory, svc.case_notices()
     moment = now or utcnow()
     with transaction(factory) as session:
-        counts = flag_cases(session, moment, goal or config.sla, slack=slack)
-        if slack:
-            counts["message"] = notices.queue_new_resident_messages(session, moment)
+        counts = flag_cases(session, moment, goal or config.sla, slack=notices is not None)
+        if notices is not None:
+            counts["message"] = notices.queue_resident_messages(session, moment)
     if any(counts.values()):
         log.info("sla sweep: %s", counts)
     return counts

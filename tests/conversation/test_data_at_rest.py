@@ -68,6 +68,12 @@ PLAIN_ALLOWED: dict[str, str] = {
     "booking_slots.cancel_reason": STAFF + " (why a slot was withdrawn)",
     "bookings.cancel_reason": STAFF + " (copied from the withdrawn slot)",
     "audit_log.detail": "what staff did: counts, codes and window ids (storage/audit.py)",
+    "content_versions.status": CODE,
+    "content_versions.origin": CODE,
+    "content_versions.fingerprint": KEY,
+    "content_versions.edited_by": "staff ids",
+    "content_versions.payload": "the content pack: public answers and windows, no resident",
+    "content_versions.note": STAFF + " (why a pack version was edited)",
 }
 
 
