@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_content'
-down_revision = '0006_dialogue'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
