@@ -1,4 +1,4 @@
-"""The Flask app factory: webhooks, health, the resident simulator (and the staff console)."""
+"""The Flask app factory: webhooks, health, the resident simulator and the staff console."""
 
 from __future__ import annotations
 
@@ -34,12 +34,6 @@ def create_app(config: Config | None = None, svc: Services | None = None) -> Fla
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
     _install_staff(app, svc)
-    from bot import staff_bookings
-
-    app.register_blueprint(staff_bookings.bp)  # booking pages, calendar feeds
-    from bot import staff_checkins
-
-    app.register_blueprint(staff_checkins.bp)  # 見守り pages and CSV
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[str, int]:

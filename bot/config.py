@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from storage import crypto
@@ -14,6 +15,7 @@ from storage import crypto
 TOKYO = ZoneInfo("Asia/Tokyo")
 DEFAULT_DB = "sqlite:///instance/madoguchi.db"
 DEV_SECRETS = Path("instance/dev-secrets.json")
+T = TypeVar("T", int, float)
 
 
 class ConfigError(RuntimeError):
@@ -39,6 +41,15 @@ class Config:
     slack_api_url: str = "https://slack.com/api/"
     reply_token_ttl_seconds: int = 50
     max_webhook_bytes: int = 1024 * 1024
+    booking_horizon_days: int = 21  # slots are published this far ahead
+    # Staff console sessions: signed out this long after signing in, or after this long idle.
+    staff_session_hours: float = 8
+    staff_idle_minutes: float = 30
+    # How many reverse proxies (nginx) stand in front of `web`: their X-Forwarded-For/-Proto
+    # are believed, nobody else's. 0 = none, use the connecting address.
+    trusted_proxy_count: int = 0
+    metrics_token: str | None = None
+    public_base_url: str | None = None  # https://… as residents and calendar apps reach us
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -56,6 +67,16 @@ class Config:
 def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     value = env.get(name)
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(env: dict[str, str], name: str, default: T) -> T:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        return type(default)(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
 
 
 def _dev_secrets() -> dict[str, str]:
@@ -107,10 +128,7 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         ) from exc
     if dev and not env.get("LINE_CHANNEL_SECRET"):
         notes.append("LINE is not configured: use the resident simulator at /simulator")
-    try:
-        port = int(env.get("PORT", "8000"))
-    except ValueError as exc:
-        raise ConfigError(f"PORT must be a number, not {env.get('PORT')!r}") from exc
+    port = _number(env, "PORT", 8000)
     return Config(
         database_url=env.get("DATABASE_URL") or DEFAULT_DB,
         secret_key=env["SECRET_KEY"],
@@ -127,5 +145,11 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_channel=env.get("SLACK_CHANNEL") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+        booking_horizon_days=max(_number(env, "BOOKING_HORIZON_DAYS", 21), 1),
+        staff_session_hours=_number(env, "STAFF_SESSION_HOURS", 8.0),
+        staff_idle_minutes=_number(env, "STAFF_IDLE_MINUTES", 30.0),
+        trusted_proxy_count=_number(env, "TRUSTED_PROXY_COUNT", 0),
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         notes=notes,
     )

@@ -1,17 +1,25 @@
-"""Seed the embedded demo: staff accounts whose credentials README states."""
+"""Seed the embedded demo: staff accounts whose credentials README states, and booking slots."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.services import Services
+from storage import bookings
 from storage.db import transaction
-from storage.models import StaffUser
+from storage.models import StaffUser, utcnow
 from storage.staff import create_staff
 
 DEMO_STAFF = (
     ("demo", "madoguchi-demo", "coordinator", "デモ 相談員"),
     ("admin", "madoguchi-admin", "admin", "デモ 管理者"),
+)
+DEMO_AVAILABILITY = (
+    # weekdays, start, end, minutes, capacity, mode
+    ((0, 1, 2, 3, 4), "10:00", "16:00", 45, 2, "visit_office"),
+    ((1, 3), "13:30", "15:30", 30, 1, "phone"),
 )
 
 
@@ -23,7 +31,30 @@ def seed_demo(svc: Services) -> list[str]:
             if session.scalar(select(StaffUser).where(StaffUser.username == username)) is None:
                 create_staff(session, username, password, role, display_name=name)
                 lines.append(f"demo staff account: {username} / {password} ({role})")
-    from bot.staff_bookings import seed_demo_slots
+    lines += seed_demo_slots(svc)
+    return lines
 
-    lines += seed_demo_slots(svc.factory)
+
+def seed_demo_slots(svc: Services, now: datetime | None = None) -> list[str]:
+    """Availability for each bookable window that has none, published up to the horizon."""
+    from bot.staff.bookings import bookable_windows
+
+    now = now or utcnow()
+    today = now.astimezone(bookings.TOKYO).date()
+    days = svc.config.booking_horizon_days
+    lines: list[str] = []
+    with transaction(svc.factory) as session:
+        for agency in bookable_windows():
+            if bookings.active_availability(session, agency.id):
+                continue
+            for weekdays, start, end, minutes, capacity, mode in DEMO_AVAILABILITY:
+                bookings.add_availability(
+                    session, window_id=agency.id, weekdays=weekdays, start=start, end=end,
+                    slot_minutes=minutes, capacity=capacity, mode=mode, now=now,
+                    valid_from=today,
+                )
+            lines.append(f"demo booking availability for {agency.name}")
+        created = bookings.generate_slots(session, now=now, until=today + timedelta(days=days))
+    if created:
+        lines.append(f"{created} demo booking slots published for the next {days} days")
     return lines

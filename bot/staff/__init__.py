@@ -1,4 +1,9 @@
-"""The staff console (/staff): sign-in, the queue, cases, the dashboard and admin pages."""
+"""The staff console (/staff): one blueprint per area, one sign-in guard, one set of filters.
+
+- auth: sign-in, sessions, the guard every /staff request passes
+- cases: the queue, a case, referrals;  bookings: windows' slots and calendar feeds
+- checkins: 見守り;  dashboard: the annual review figures;  admin: accounts, windows
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ from flask_wtf.csrf import CSRFError
 
 
 def register(app: Flask) -> None:
-    """Install the console's blueprints, Flask-Login and its security headers on `app`."""
-    from bot.staff import admin, auth, dashboard, views
+    """Install the console's blueprints, Flask-Login, the guard and security headers."""
+    from bot.staff import admin, auth, bookings, cases, checkins, dashboard, filters
 
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, views.bp, dashboard.bp, admin.bp):
+    app.before_request(auth.require_login)
+    for blueprint in (auth.bp, cases.bp, dashboard.bp, admin.bp, bookings.bp, checkins.bp):
         app.register_blueprint(blueprint)
+    filters.install(app)
     app.after_request(_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
 

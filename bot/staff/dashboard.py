@@ -16,14 +16,12 @@ from flask_login import current_user
 from bot.config import TOKYO
 from bot.services import services
 from bot.staff import charts, labels
-from bot.staff.auth import require_login
 from scheduler.jobs import sla
 from storage import audit, cases
 from storage.db import transaction
 from storage.models import Case, utcnow
 
 bp = Blueprint("staff_dashboard", __name__, url_prefix="/staff")
-bp.before_request(require_login)
 
 
 def fiscal_year(moment: datetime) -> int:

@@ -1,4 +1,5 @@
-"""The queue and the case page: see who is waiting, claim, answer, refer, close."""
+"""Cases (/staff, /staff/cases, /staff/referrals): the queue, the case page, claim, answer,
+refer, close."""
 
 from __future__ import annotations
 
@@ -19,10 +20,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff import actions, labels
-from bot.staff.auth import require_login
 from bot.staff.forms import (
     ActionForm,
     CloseForm,
@@ -37,7 +36,6 @@ from storage.db import transaction
 from storage.models import Case, StaffUser, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-bp.before_request(require_login)
 
 REVEAL_FOR = timedelta(minutes=10)  # personal data stays visible this long after the click
 
@@ -78,35 +76,6 @@ def _form_ok(form: Any) -> bool:
         for error in errors:
             flash(str(error), "error")
     return False
-
-
-@bp.app_template_filter("tokyo")
-def tokyo(value: datetime | None, fmt: str = "%m/%d %H:%M") -> str:
-    return value.astimezone(TOKYO).strftime(fmt) if value else ""
-
-
-@bp.app_template_filter("age")
-def age(value: datetime | None, now: datetime | None = None) -> str:
-    if value is None:
-        return ""
-    minutes = int(((now or utcnow()) - value).total_seconds() // 60)
-    if minutes < 60:
-        return f"{max(minutes, 0)}分"
-    if minutes < 48 * 60:
-        return f"{minutes // 60}時間{minutes % 60}分"
-    return f"{minutes // (24 * 60)}日"
-
-
-@bp.app_context_processor
-def globals_for_templates() -> dict[str, Any]:
-    return {
-        "topic_label": labels.topic_label, "status_labels": cases.STATUS_LABELS,
-        "priority_labels": cases.PRIORITY_LABELS, "outcome_labels": cases.OUTCOMES,
-        "about_labels": labels.ABOUT_LABELS, "consent_labels": labels.CONSENT_LABELS,
-        "reason_labels": labels.REASON_LABELS, "referral_labels": labels.REFERRAL_LABELS,
-        "urgent_kind_labels": labels.URGENT_KIND_LABELS, "action_form": ActionForm,
-        "audit_labels": labels.AUDIT_LABELS,
-    }
 
 
 # -- queue ------------------------------------------------------------------------------
