@@ -90,8 +90,12 @@ def cmd_all(config: Config) -> None:
 
     svc = build_services(config)
     upgrade(svc.engine)
-    for line in seed_demo(svc):
-        log.info("%s", line)
+    if config.embedded_demo:
+        for line in seed_demo(svc):
+            log.info("%s", line)
+    else:
+        log.warning("DATABASE_URL is not the embedded SQLite demo: no demo accounts seeded;"
+                    " create staff with `python -m bot create-staff`")
     stop = _stop_on_signals()
     worker = Worker(svc.factory, svc.channels)
     threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True).start()
@@ -134,7 +138,8 @@ def cmd_cluster(config: Config) -> None:
 def cmd_seed_demo(config: Config) -> None:
     from bot.demo import seed_demo
 
-    for line in seed_demo(build_services(config)):
+    svc = build_services(config)
+    for line in start_or_exit(lambda: seed_demo(svc)):
         print(line)
 
 

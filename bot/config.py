@@ -16,6 +16,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 DEFAULT_DB = "sqlite:///instance/madoguchi.db"
 DEV_SECRETS = Path("instance/dev-secrets.json")
 T = TypeVar("T", int, float)
+SECRETS = ("SECRET_KEY", "PSEUDONYM_KEY", "ENCRYPTION_KEYS")
+DEMO_TOOLS = ("create-staff", "slots")  # commands that also work on the embedded demo
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +57,11 @@ class Config:
     @property
     def line_enabled(self) -> bool:
         return bool(self.line_channel_secret and self.line_channel_access_token)
+
+    @property
+    def embedded_demo(self) -> bool:
+        """`make run`: development mode on SQLite. Demo accounts and open metrics only here."""
+        return self.dev_mode and self.database_url.startswith("sqlite")
 
     @property
     def slack_enabled(self) -> bool:
@@ -109,6 +116,15 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
                 f"development mode: using throwaway {', '.join(missing)} from {DEV_SECRETS}"
                 " — set them in the environment for production"
             )
+    elif mode in DEMO_TOOLS and not env.get("DATABASE_URL") and DEV_SECRETS.exists():
+        # e.g. `python -m bot create-staff` after `make run`: the demo's database, so the
+        # demo's secrets (never made up here: rows written with other keys would be lost).
+        stored = json.loads(DEV_SECRETS.read_text())
+        missing = [k for k in SECRETS if not env.get(k) and stored.get(k)]
+        for key in missing:
+            env[key] = stored[key]
+        if missing:
+            notes.append(f"embedded demo: using {', '.join(missing)} from {DEV_SECRETS}")
     required = ["SECRET_KEY", "PSEUDONYM_KEY", "ENCRYPTION_KEYS"]
     if mode in ("web", "worker") and not dev:
         required += ["DATABASE_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"]
@@ -129,6 +145,8 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
     if dev and not env.get("LINE_CHANNEL_SECRET"):
         notes.append("LINE is not configured: use the resident simulator at /simulator")
     port = _number(env, "PORT", 8000)
+    if mode == "web" and not dev and not env.get("METRICS_TOKEN"):
+        notes.append("METRICS_TOKEN is not set: /metrics answers 403 (see docs/deploy.md)")
     return Config(
         database_url=env.get("DATABASE_URL") or DEFAULT_DB,
         secret_key=env["SECRET_KEY"],

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.config import ConfigError
 from bot.services import Services
 from storage import bookings
 from storage.db import transaction
 from storage.models import StaffUser, utcnow
-from storage.staff import create_staff
+from storage.staff import create_staff, verify_password
 
+log = logging.getLogger(__name__)
 DEMO_STAFF = (
     ("demo", "madoguchi-demo", "coordinator", "デモ 相談員"),
     ("admin", "madoguchi-admin", "admin", "デモ 管理者"),
@@ -24,7 +29,14 @@ DEMO_AVAILABILITY = (
 
 
 def seed_demo(svc: Services) -> list[str]:
-    """Idempotent: only creates what is missing. Returns lines to show the newcomer."""
+    """Idempotent: only creates what is missing. Returns lines to show the newcomer.
+
+    Demo accounts have known passwords: they go only into the embedded SQLite demo."""
+    if not svc.config.embedded_demo:
+        raise ConfigError(
+            "demo accounts (with the passwords in README) are seeded only into the embedded "
+            "SQLite demo (`make run`), not into DATABASE_URL; create real accounts with "
+            "`python -m bot create-staff`")
     lines: list[str] = []
     with transaction(svc.factory) as session:
         for username, password, role, name in DEMO_STAFF:
@@ -58,3 +70,35 @@ def seed_demo_slots(svc: Services, now: datetime | None = None) -> list[str]:
     if created:
         lines.append(f"{created} demo booking slots published for the next {days} days")
     return lines
+
+
+def demo_accounts_present(svc: Services) -> list[str]:
+    """Usernames that still open with a demo password (README prints them)."""
+    found = []
+    with svc.factory() as session:
+        for username, password, _role, _name in DEMO_STAFF:
+            user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+            if user is not None and user.active and verify_password(user, password):
+                found.append(username)
+    return found
+
+
+def refuse_demo_accounts(svc: Services) -> None:
+    """`web` outside the embedded demo will not serve a database with demo accounts."""
+    if svc.config.embedded_demo:
+        return
+    try:
+        found = demo_accounts_present(svc)
+    except SQLAlchemyError as exc:  # not migrated yet, or down: sign-in refuses them anyway
+        log.warning("could not check for demo accounts (%s)", type(exc).__name__)
+        return
+    if found:
+        raise ConfigError(
+            f"the database has demo account(s) {', '.join(found)} with the password printed in "
+            "README; deactivate them or give them new passwords (staff admin page) before "
+            "serving the console")
+
+
+def is_demo_credential(username: str, password: str) -> bool:
+    return any(username == name and hmac.compare_digest(password.encode(), secret.encode())
+               for name, secret, _role, _label in DEMO_STAFF)

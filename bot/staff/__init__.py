@@ -12,12 +12,18 @@ from datetime import timedelta
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from bot.config import Config
 
-def register(app: Flask) -> None:
+CSRF_TOKEN_SECONDS = 3600  # a form left open longer is sent again from a reloaded page
+
+
+def register(app: Flask, config: Config) -> None:
     """Install the console's blueprints, Flask-Login, the guard and security headers."""
     from bot.staff import admin, auth, bookings, cases, checkins, dashboard, filters
 
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    # Set, not setdefault: Flask already defines both (31 days; CSRF tokens for an hour).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config.staff_session_hours)
+    app.config["WTF_CSRF_TIME_LIMIT"] = CSRF_TOKEN_SECONDS
     auth.login_manager.init_app(app)
     app.before_request(auth.require_login)
     for blueprint in (auth.bp, cases.bp, dashboard.bp, admin.bp, bookings.bp, checkins.bp):

@@ -7,6 +7,7 @@ subscribe; rotating the token revokes every old URL. Feeds carry aliases only.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import TOKYO
 from bot.services import services
+from bot.staff import pii_reveal
 from bot.staff.auth import current_staff_id
 from handlers.content import Agency, load_pack
 from handlers.flows.booking import cancel_slot_and_notify, close_day_and_notify
@@ -27,6 +29,7 @@ from storage.models.booking import MODES, Slot
 
 bp = Blueprint("staff_bookings", __name__, url_prefix="/staff/bookings")
 
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")  # secrets.token_urlsafe
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=120)
 STATUS_LABELS = {"booked": "予約", "attended": "来談", "no_show": "不在", "cancelled": "取消"}
@@ -75,17 +78,54 @@ def index() -> str:
 def day_view(window_id: str, day: str | None = None) -> str:
     agency = _window_or_404(window_id)
     shown = _parse_day(day) if day else _today()
+    now = utcnow()
+    revealed = pii_reveal.shown(_reveal_key(window_id, shown), now)
     with transaction(services().factory) as session:
         slots = bookings.slots_on(session, window_id, shown)
         by_slot = bookings.bookings_in(session, [s.id for s in slots])
-        token = bookings.feed_token(session, window_id, utcnow())
+        token = bookings.feed_token(session, window_id, now)
+        if revealed and any(by_slot.values()):
+            _audit(session, "view_booking_names", f"{window_id} {shown.isoformat()}")
     return render_template(
         "staff/bookings/day.html", agency=agency, day=shown, slots=slots, by_slot=by_slot,
         modes=MODES, labels=STATUS_LABELS, weekday="月火水木金土日"[shown.weekday()],
         prev_day=shown - timedelta(days=1), next_day=shown + timedelta(days=1),
-        feed_url=url_for("staff_bookings.feed", window_id=window_id, token=token,
-                         _external=True),
+        feed_url=feed_url(window_id, token), revealed=revealed,
+        has_names=any(b.nickname for held in by_slot.values() for b in held),
     )
+
+
+def _reveal_key(window_id: str, day: date) -> str:
+    return f"bookings:{window_id}:{day.isoformat()}"
+
+
+@bp.post("/<window_id>/<day>/reveal")
+def reveal(window_id: str, day: str) -> Any:
+    """Show the nicknames of a day's bookings for a while; recorded like any personal data."""
+    _window_or_404(window_id)
+    shown = _parse_day(day)
+    now = utcnow()
+    with transaction(services().factory) as session:
+        _audit(session, "reveal_pii", f"booking nicknames {window_id} {shown.isoformat()}")
+    pii_reveal.show(_reveal_key(window_id, shown), now)
+    return redirect(url_for("staff_bookings.day_view", window_id=window_id, day=day))
+
+
+@bp.post("/<window_id>/<day>/hide")
+def hide(window_id: str, day: str) -> Any:
+    _window_or_404(window_id)
+    pii_reveal.hide(_reveal_key(window_id, _parse_day(day)), utcnow())
+    return redirect(url_for("staff_bookings.day_view", window_id=window_id, day=day))
+
+
+def feed_url(window_id: str, token: str) -> str:
+    """The subscription URL: from PUBLIC_BASE_URL when set, else as this request reached us
+    (https behind a trusted proxy, see TRUSTED_PROXY_COUNT)."""
+    path = url_for("staff_bookings.feed", window_id=window_id, token=token)
+    base = services().config.public_base_url
+    if base:
+        return base + path
+    return url_for("staff_bookings.feed", window_id=window_id, token=token, _external=True)
 
 
 def _parse_day(value: str) -> date:
@@ -198,8 +238,10 @@ def calendar(window_id: str) -> Response:
 @bp.get("/feed/<window_id>/<token>.ics")
 def feed(window_id: str, token: str) -> Response:
     agency = next((a for a in bookable_windows() if a.id == window_id), None)
+    if agency is None or not FEED_TOKEN.fullmatch(token):
+        abort(404)  # also for a token no URL of ours could carry (non-ASCII, too long)
     with services().factory() as session:
-        allowed = agency is not None and bookings.check_feed_token(session, window_id, token)
+        allowed = bookings.check_feed_token(session, window_id, token)
     if not allowed:
         abort(404)  # the same answer for a wrong token and an unknown window
     return _ics(agency)

@@ -3,7 +3,7 @@ refer, close."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -15,13 +15,12 @@ from flask import (
     request,
     url_for,
 )
-from flask import session as flask_session
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import services
-from bot.staff import actions, labels
+from bot.staff import actions, labels, pii_reveal
 from bot.staff.forms import (
     ActionForm,
     CloseForm,
@@ -36,8 +35,6 @@ from storage.db import transaction
 from storage.models import Case, StaffUser, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-REVEAL_FOR = timedelta(minutes=10)  # personal data stays visible this long after the click
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -64,9 +61,8 @@ def _case_or_404(session: Session, case_id: int) -> Case:
     return case
 
 
-def _revealed(case_id: int, now: datetime) -> bool:
-    until = (flask_session.get("reveal") or {}).get(str(case_id))
-    return bool(until) and datetime.fromisoformat(until) > now
+def _reveal_key(case_id: int) -> str:
+    return f"case:{case_id}"
 
 
 def _form_ok(form: Any) -> bool:
@@ -145,7 +141,7 @@ def release(case_id: int) -> Any:
 @bp.get("/cases/<int:case_id>")
 def case(case_id: int) -> str:
     now = utcnow()
-    revealed = _revealed(case_id, now)
+    revealed = pii_reveal.shown(_reveal_key(case_id), now)
     with transaction(services().factory) as session:
         found = _case_or_404(session, case_id)
         messages = cases.conversation(session, found)
@@ -192,7 +188,7 @@ def messages(case_id: int) -> Any:
     after = request.args.get("after", "0")
     after_id = int(after) if after.isdigit() else 0
     now = utcnow()
-    revealed = _revealed(case_id, now)
+    revealed = pii_reveal.shown(_reveal_key(case_id), now)
     with transaction(services().factory) as session:
         found = _case_or_404(session, case_id)
         rows = cases.conversation(session, found, after_id=after_id)
@@ -214,18 +210,14 @@ def reveal(case_id: int) -> Any:
             found = _case_or_404(session, case_id)
             audit.record(session, "reveal_pii", now=now, staff_id=current_user.id,
                          case_id=found.id, resident_alias=found.resident_alias)
-        shown = dict(flask_session.get("reveal") or {})
-        shown[str(case_id)] = (now + REVEAL_FOR).isoformat()
-        flask_session["reveal"] = shown
+        pii_reveal.show(_reveal_key(case_id), now)
     return redirect(url_for("staff.case", case_id=case_id) + "#conversation")
 
 
 @bp.post("/cases/<int:case_id>/hide")
 def hide(case_id: int) -> Any:
     if _form_ok(ActionForm()):
-        shown = dict(flask_session.get("reveal") or {})
-        shown.pop(str(case_id), None)
-        flask_session["reveal"] = shown
+        pii_reveal.hide(_reveal_key(case_id), utcnow())
     return redirect(url_for("staff.case", case_id=case_id) + "#conversation")
 
 

@@ -40,11 +40,17 @@ def topic_label(topic: str) -> str:
 
 AUDIT_LABELS = {
     "login": "ログイン", "login_failed": "ログイン失敗", "login_locked": "ロック",
-    "logout": "ログアウト",
+    "logout": "ログアウト", "session_expired": "時間切れでログアウト",
     "view_case": "閲覧", "view_messages": "新着を閲覧", "reveal_pii": "個人情報を表示",
     "claim": "担当", "claim_lost": "担当できず", "release": "担当を外す", "reply": "返信",
     "note": "メモ", "refer": "紹介", "referral_confirmed": "紹介の受理を確認",
     "referral_declined": "紹介の辞退を記録", "close": "終了", "export_csv": "CSV出力",
     "staff_create": "職員作成", "staff_update": "職員更新", "slack_claim": "Slackで担当",
     "slack_reply": "Slackから返信",
+    "booking_cancel_slot": "予約枠の取消", "booking_attendance": "来談の記録",
+    "booking_availability": "受付枠の登録", "booking_closed_day": "休業日の登録",
+    "booking_feed_rotate": "カレンダーURLの再発行", "view_booking_names": "予約者名を閲覧",
+    "checkin_enrol": "見守りの登録",
+    "checkin_pause": "見守りの休止", "checkin_resume": "見守りの再開",
+    "checkin_end": "見守りの終了",
 }
