@@ -18,8 +18,12 @@ Other flows plug in through handlers.registry; a handler returning None means "n
 
 from __future__ import annotations
 
-from handlers import registry
+from handlers import casework
+from handlers.content import load_pack
+from handlers.flows import fallback, language, safety, welcome
 from handlers.inbound import FOLLOW, NON_TEXT, POSTBACK, TEXT
+from handlers.menu import MAIN_MENU
+from handlers.registry import FLOWS_REGISTRY, Registry
 from handlers.replies import Reply
 from handlers.turn import Turn
 from storage import cases, conversation, privacy
@@ -28,10 +32,7 @@ from storage import cases, conversation, privacy
 _WHILE_CLAIMED = ("delete_data",)
 
 
-def handle(turn: Turn) -> list[Reply]:
-    _load_flows()
-    from handlers.flows import fallback, language, safety, welcome
-
+def handle(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
     _resume_after_deletion(turn)
     kind = turn.inbound.kind
     if kind == FOLLOW:
@@ -39,12 +40,10 @@ def handle(turn: Turn) -> list[Reply]:
     if kind == TEXT and safety.is_urgent(turn):
         return safety.urgent(turn)
     if kind == POSTBACK:
-        return _postback(turn)
+        return _postback(turn, flows)
     if _claimed_by_person(turn):
         return []
     if kind in NON_TEXT:
-        from handlers.content import load_pack
-
         return [Reply(load_pack().text("please_write_text"))]
     if kind != TEXT:
         return []
@@ -52,35 +51,31 @@ def handle(turn: Turn) -> list[Reply]:
         return fallback.gentle(turn)
     if language.is_foreign(turn):
         return language.easy_japanese(turn)
-    replies = _flow_or_intent(turn)
+    replies = _flow_or_intent(turn, flows)
     if replies is None:
         return fallback.not_understood(turn)
     fallback.understood(turn)
     return replies
 
 
-def _postback(turn: Turn) -> list[Reply]:
-    data = turn.inbound.postback_data or ""
-    handler = registry.POSTBACKS.get(data.split(":", 1)[0])
+def _postback(turn: Turn, flows: Registry) -> list[Reply]:
+    handler = flows.for_postback(turn)
     replies = handler(turn) if handler else None
     if replies is None:  # a button from an older version of the bot, or a forged one
-        from handlers.content import load_pack
-        from handlers.flows.welcome import MAIN_MENU
-
         return [Reply(load_pack().text("button_expired"), MAIN_MENU)]
     return replies
 
 
-def _flow_or_intent(turn: Turn) -> list[Reply] | None:
+def _flow_or_intent(turn: Turn, flows: Registry) -> list[Reply] | None:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
-    if state.flow and (handler := registry.FLOWS.get(state.flow)):
+    if (handler := flows.for_flow(state.flow)) is not None:
         replies = handler(turn)
         if replies is not None:
             return replies
-    for recognise in registry.REQUESTS:
+    for recognise in flows.requests:
         if (replies := recognise(turn)) is not None:
             return replies
-    if turn.analysis is not None and (handler := registry.INTENTS.get(turn.analysis.intent)):
+    if turn.analysis is not None and (handler := flows.for_intent(turn.analysis.intent)):
         return handler(turn)
     return None
 
@@ -92,9 +87,8 @@ def _claimed_by_person(turn: Turn) -> bool:
         return False
     if turn.analysis is not None and turn.analysis.intent in _WHILE_CLAIMED:
         return False
-    message_id = cases.attach_latest_inbound(turn.session, turn.resident, case)
-    cases.resident_wrote(case)
-    cases.notify_slack(turn.session, case, "message", turn.now, message_id=message_id)
+    casework.resident_wrote(turn.session, case, turn.message.id if turn.message else None,
+                            turn.now)
     return True
 
 
@@ -104,8 +98,3 @@ def _resume_after_deletion(turn: Turn) -> None:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     if privacy.cancel_erasure(state, turn.now) and turn.inbound.user_id:
         turn.resident.channel_user_id = turn.inbound.user_id
-
-
-def _load_flows() -> None:
-    """Import the flow modules once; importing registers them."""
-    import handlers.flows  # noqa: F401

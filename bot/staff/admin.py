@@ -12,10 +12,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff import labels
 from bot.staff.forms import StaffCreateForm, StaffUpdateForm
+from common.clock import TOKYO
 from storage import audit
 from storage.db import transaction
 from storage.models import StaffUser, utcnow

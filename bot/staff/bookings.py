@@ -15,10 +15,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff import pii_reveal
 from bot.staff.auth import current_staff_id
+from common.clock import TOKYO
 from handlers.content import Agency, load_pack
 from handlers.flows.booking import cancel_slot_and_notify, close_day_and_notify
 from storage import audit, bookings

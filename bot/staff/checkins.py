@@ -18,9 +18,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff.auth import current_staff_id
+from common.clock import TOKYO
 from storage import audit
 from storage import checkins as store
 from storage.db import transaction

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from bot.config import TOKYO
 from bot.staff import labels
 from bot.staff.forms import ActionForm
+from common.clock import TOKYO
 from storage import cases
 from storage.models import utcnow
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 
 from handlers import registry
+from handlers.case_filing import file_case, hours_note
 from handlers.content import Agency, load_pack
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.routing import RoutingResult, WindowRef, normalize_town, windows_for
 from handlers.turn import Turn
@@ -41,13 +43,13 @@ TOPIC_LABELS: dict[str, str] = {
     "rights_advocacy": "お金の管理や権利", "participation": "地域の活動や居場所",
 }
 
-SKIP_TOWN = QuickReply(label="答えない", data="consult:skip", text="答えない")
+SKIP_TOWN = QuickReply(label="答えない", data=encode("consult", "skip"), text="答えない")
 
 
 def offer_buttons() -> list[QuickReply]:
     return [
         QuickReply(label="予約する", text="予約したい"),
-        QuickReply(label="人と話したい", data="handoff:consult", text="人と話したい"),
+        QuickReply(label="人と話したい", data=encode("handoff", "consult"), text="人と話したい"),
     ]
 
 
@@ -81,8 +83,6 @@ def route(turn: Turn, topics: list[str], compound: bool, districts: list[str]) -
 
 def third_party(turn: Turn) -> list[Reply]:
     """Thanks, and what happens next; a case so staff can consider it."""
-    from handlers.flows.handoff_request import file_case, hours_note
-
     analysis = turn.analysis
     assert analysis is not None
     pack = load_pack()
@@ -164,8 +164,6 @@ def _windows(turn: Turn, result: RoutingResult, topics: list[str], compound: boo
 
 
 def _compound(turn: Turn, result: RoutingResult) -> list[Reply]:
-    from handlers.flows.handoff_request import file_case, hours_note
-
     pack = load_pack()
     center = result.center
     _, consent = file_case(turn, reason="compound", priority="high",

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from handlers.case_filing import hand_over
 from handlers.content import load_pack
+from handlers.menu import MAIN_MENU
 from handlers.replies import Reply
 from handlers.turn import Turn
 from storage import conversation
@@ -21,15 +23,10 @@ def nothing_to_read(text: str | None) -> bool:
 
 
 def gentle(turn: Turn) -> list[Reply]:
-    from handlers.flows.welcome import MAIN_MENU
-
     return [Reply(load_pack().text("emoji_only"), MAIN_MENU)]
 
 
 def not_understood(turn: Turn) -> list[Reply]:
-    from handlers.flows.handoff_request import hand_over
-    from handlers.flows.welcome import MAIN_MENU
-
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     state.not_understood = (state.not_understood or 0) + 1
     if state.not_understood >= HAND_OVER_AFTER:

@@ -12,12 +12,14 @@ from functools import lru_cache
 from handlers import registry
 from handlers.content import FaqEntry, load_pack
 from handlers.faq import FaqIndex, decide
+from handlers.flows.consult import consult
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.turn import Turn
 
 MENU_SIZE = 8  # entries shown by the よくある質問 button (LINE allows 13 buttons)
-OFFER_PERSON = QuickReply(label="職員に聞く", data="handoff:faq", text="職員に聞きたい")
-NONE_OF_THESE = QuickReply(label="どれでもない", data="faq:none", text="どれでもない")
+OFFER_PERSON = QuickReply(label="職員に聞く", data=encode("handoff", "faq"), text="職員に聞きたい")
+NONE_OF_THESE = QuickReply(label="どれでもない", data=encode("faq", "none"), text="どれでもない")
 
 
 def _lemmatize(text: str) -> list[str]:
@@ -45,8 +47,6 @@ def question(turn: Turn) -> list[Reply] | None:
         buttons = [_button(e) for e in decision.entries]
         return [Reply(pack.text("faq_candidates_intro"), [*buttons, NONE_OF_THESE])]
     if analysis.topics:
-        from handlers.flows.consult import consult
-
         return consult(turn)  # no listed answer, but a worry we can route
     return [Reply(pack.text("faq_not_found"), [OFFER_PERSON])]
 
@@ -67,7 +67,7 @@ def faq_menu() -> list[Reply]:
 @registry.postback("faq")
 def chosen(turn: Turn) -> list[Reply]:
     pack = load_pack()
-    entry_id = (turn.inbound.postback_data or "").split(":", 1)[-1]
+    entry_id = turn.postback.arg(0)
     if entry_id != "none":
         try:
             return [answer_reply(pack.faq_entry(entry_id))]
@@ -79,4 +79,4 @@ def chosen(turn: Turn) -> list[Reply]:
 def _button(entry: FaqEntry) -> QuickReply:
     # The label is cut to LINE's 20 characters; the full question is echoed when tapped.
     label = entry.question if len(entry.question) <= 20 else entry.question[:19] + "…"
-    return QuickReply(label=label, data=f"faq:{entry.id}", text=entry.question)
+    return QuickReply(label=label, data=encode("faq", entry.id), text=entry.question)

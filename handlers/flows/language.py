@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.content import load_pack
+from handlers.menu import MAIN_MENU
 from handlers.replies import Reply
 from handlers.turn import Turn
 
@@ -12,7 +13,5 @@ def is_foreign(turn: Turn) -> bool:
 
 
 def easy_japanese(turn: Turn) -> list[Reply]:
-    from handlers.flows.welcome import MAIN_MENU
-
     turn.resident.language = "other"
     return [Reply(load_pack().text("easy_japanese_with_english"), MAIN_MENU)]

@@ -7,6 +7,7 @@ not asked yet, the consent question — nothing may delay the numbers.
 
 from __future__ import annotations
 
+from handlers.case_filing import file_case, when_a_person_reads
 from handlers.content import Hotline, load_pack
 from handlers.hotlines import hotlines_for, rule_notes
 from handlers.hours import is_open
@@ -22,8 +23,6 @@ def is_urgent(turn: Turn) -> bool:
 
 
 def urgent(turn: Turn) -> list[Reply]:
-    from handlers.flows.handoff_request import file_case, when_a_person_reads
-
     analysis = turn.analysis
     assert analysis is not None
     pack = load_pack()

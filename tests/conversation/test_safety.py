@@ -53,7 +53,7 @@ def test_urgent_takes_precedence_over_a_flow_in_progress(chat, monkeypatch):
     def fake_flow(turn):  # a flow that would claim every message
         return [Reply("FAKE FLOW")]
 
-    monkeypatch.setitem(registry.FLOWS, "fake", fake_flow)
+    monkeypatch.setitem(registry.FLOWS_REGISTRY.flows, "fake", fake_flow)
     with chat.svc.factory() as session, session.begin():
         chat.say("こんにちは")
         resident = session.scalars(select(Resident)).one()
