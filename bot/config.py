@@ -72,6 +72,8 @@ class Config:
     # How many reverse proxies (nginx) stand in front of `web`: their X-Forwarded-For/-Proto
     # are believed, nobody else's. 0 = none, use the connecting address.
     trusted_proxy_count: int = 0
+    # The city allows an admin to publish content they edited themselves (no second person).
+    content_self_publish: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -210,6 +212,7 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         staff_session_hours=_number(env, "STAFF_SESSION_HOURS", 8),
         staff_idle_minutes=_number(env, "STAFF_IDLE_MINUTES", 30),
         trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
+        content_self_publish=_flag(env, "CONTENT_SELF_PUBLISH", False),
         notes=notes,
     )
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import handlers
 from bot import observability
 from bot.channels.base import TOKEN_REFUSED, Channel, Delivery
+from handlers.content import live as content_live
 from handlers.inbound import FOLLOW, TEXT, UNFOLLOW
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -98,6 +99,7 @@ class Worker:
         self.event_lease, self.send_lease = event_lease, send_lease
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.ready = threading.Event()
+        self._warm = False  # the FAQ index is built ahead (run with warm_up)
         self._senders = ThreadPoolExecutor(
             max_workers=delivery_threads, thread_name_prefix="send"
         )
@@ -106,6 +108,7 @@ class Worker:
 
     def drain_once(self, limit: int = 20) -> int:
         """Claim and handle one batch of events, then deliver what they queued."""
+        self._follow_content()
         with transaction(self.factory) as session:
             ids = events.claim(session, self.id, self.clock(), limit, lease=self.event_lease)
         analyses = self._analyse_batch(ids)
@@ -113,6 +116,12 @@ class Worker:
             self.process(event_id, analyses.get(event_id))
         self.deliver()
         return len(ids)
+
+    def _follow_content(self) -> None:
+        """Each batch reads the content version published now (staff edits, rollbacks);
+        a warmed worker rebuilds its FAQ index here, before a resident waits for it."""
+        if content_live.refresh(self.factory) and self._warm:
+            handlers.warm_up()
 
     def _analyse_batch(self, ids: list[int]) -> dict[int, Analysis]:
         """Read the batch's texts in one batched GiNZA pass, outside any transaction (so
@@ -293,7 +302,9 @@ class Worker:
             import nlu
 
             nlu.load()  # in this thread: the pipeline is used only from here
+            content_live.refresh(self.factory)
             handlers.warm_up()
+            self._warm = True
         self.ready.set()
         log.info("worker %s ready", self.id)
         while not stop.is_set():

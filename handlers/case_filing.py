@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers import casework
-from handlers.content import load_pack
+from handlers.content import ContentPack, Hotline, load_pack
+from handlers.hotlines import hotlines_for
 from handlers.hours import format_next_open, is_open, next_open
 from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
@@ -51,18 +52,32 @@ def consent_question(case: Case) -> Reply | None:
 
 def file_case(
     turn: Turn, *, reason: str, priority: str, urgent_reason: str | None = None,
-    window_id: str | None = None,
+    window_id: str | None = None, ask_consent: bool = True, about: str | None = None,
 ) -> tuple[Case, Reply | None]:
     """Open (or join) the resident's case with this message filed under it.
 
-    Returns the case and the consent question when this case has not asked it yet.
+    Returns the case and the consent question when this case has not asked it yet. A
+    report about someone else (about "other") is never asked: consent is the person's.
     """
     case = casework.open_case(
         turn.session, turn.resident, reason=reason, priority=priority, now=turn.now,
         analysis=turn.analysis, message_id=turn.message.id if turn.message else None,
         urgent_reason=urgent_reason, window_id=window_id,
     ).case
+    if about == "other":  # a reporter recognised by the flow, though nlu read "self"
+        case.about = "other"
+    if case.about == "other" or not ask_consent:
+        return case, None
     return case, consent_question(case)
+
+
+def lines_open_now(topics: list[str], pack: ContentPack) -> list[Hotline]:
+    """Lines for the topics that answer around the clock, else よりそいホットライン (24時間).
+
+    A stand-in until the safety path's open-now chooser is on main.
+    """
+    lines = [h for h in hotlines_for(None, topics, pack) if "24時間" in h.hours]
+    return lines[:2] or [pack.hotline("yorisoi")]
 
 
 def hand_over(turn: Turn, *, reason: str) -> list[Reply]:

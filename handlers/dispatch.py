@@ -9,7 +9,9 @@ Order matters and is the product's promise:
 4. a case a staff member has claimed → the message goes to that case and the bot stays
    quiet (a request to delete data is still honoured);
 5. nothing to read (stickers, only emoji) → a gentle request to write;
-6. not Japanese → やさしい日本語 with an English line;
+6. English → the English conversation (flows/english.py; its danger words are read before
+   step 2 so the numbers come in English); other languages → やさしい日本語 with the
+   window's number and a person, never a loop;
 7. a flow in progress (registry.flow), then the message's intent (registry.intent);
 8. nothing understood → ask again once, then hand over to a person.
 
@@ -19,8 +21,10 @@ Other flows plug in through handlers.registry; a handler returning None means "n
 from __future__ import annotations
 
 from handlers import casework
+from handlers.case_filing import lines_open_now, when_a_person_reads
 from handlers.content import load_pack
-from handlers.flows import fallback, language, safety, welcome
+from handlers.flows import english, fallback, language, safety, welcome
+from handlers.hours import is_open, next_open
 from handlers.inbound import FOLLOW, NON_TEXT, POSTBACK, TEXT
 from handlers.menu import MAIN_MENU
 from handlers.registry import FLOWS_REGISTRY, Registry
@@ -37,18 +41,25 @@ def handle(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
     kind = turn.inbound.kind
     if kind == FOLLOW:
         return welcome.welcome(turn)
+    if kind == TEXT and english.is_english(turn) and (
+        safety.is_urgent(turn) or english.danger(turn.inbound.text or "")
+    ):
+        return english.urgent(turn, english.danger(turn.inbound.text or "")
+                              or (turn.analysis.urgent_kind if turn.analysis else None))
     if kind == TEXT and safety.is_urgent(turn):
         return safety.urgent(turn)
     if kind == POSTBACK:
         return _postback(turn, flows)
     if _claimed_by_person(turn):
-        return []
+        return _claimed_out_of_hours(turn)
     if kind in NON_TEXT:
         return [Reply(load_pack().text("please_write_text"))]
     if kind != TEXT:
         return []
     if fallback.nothing_to_read(turn.inbound.text):
         return fallback.gentle(turn)
+    if english.is_english(turn):
+        return english.reply(turn)
     if language.is_foreign(turn):
         return language.easy_japanese(turn)
     replies = _flow_or_intent(turn, flows)
@@ -90,6 +101,24 @@ def _claimed_by_person(turn: Turn) -> bool:
     casework.resident_wrote(turn.session, case, turn.message.id if turn.message else None,
                             turn.now)
     return True
+
+
+def _claimed_out_of_hours(turn: Turn) -> list[Reply]:
+    """Out of hours, once per closed period: when the person will read it, and a line open
+    now. In hours the person is there to answer; the bot stays quiet."""
+    pack = load_pack()
+    if is_open(turn.now, pack):
+        return []
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if state.claimed_ack_at is not None and next_open(state.claimed_ack_at, pack) > turn.now:
+        return []  # already said during this closed period
+    state.claimed_ack_at = turn.now
+    case = cases.handled_by_person(turn.session, turn.resident)
+    topics = list(case.topics or []) if case is not None else []
+    lines = [f"・{h.name}：{h.number}（{h.hours}）" for h in lines_open_now(topics, pack)]
+    text = "\n".join([pack.text("claimed_out_of_hours", next_open=when_a_person_reads(turn.now)),
+                      *lines, pack.text("claimed_emergency_tail")])
+    return [Reply(text)]
 
 
 def _resume_after_deletion(turn: Turn) -> None:

@@ -19,6 +19,8 @@ ACTIONS = (
     "booking_cancel_slot", "booking_attendance", "booking_availability", "booking_closed_day",
     "booking_feed_rotate", "view_booking_names",
     "checkin_enrol", "checkin_pause", "checkin_resume", "checkin_end",
+    "content_edit", "content_import", "content_export", "content_publish", "content_rollback",
+    "content_discard",
 )
 
 

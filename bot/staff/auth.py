@@ -66,6 +66,11 @@ class Staff(UserMixin):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def can_edit_content(self) -> bool:
+        """Admins and editors change the FAQ, windows, hours, hotlines and wording."""
+        return self.role in ("admin", "editor")
+
 
 def login_id(user: StaffUser) -> str:
     """What the session cookie names: the account, its session version and a password stamp.

@@ -17,6 +17,7 @@ from bot.services import services
 from bot.staff import charts, labels
 from common.clock import TOKYO
 from handlers import sla
+from handlers.content import checks as content_checks
 from storage import audit, cases
 from storage.db import transaction
 from storage.models import Case, utcnow
@@ -145,7 +146,15 @@ def dashboard() -> str:
             "age": chart_age, "response": chart_response},
         recent_weeks=recent, topic_name=_topic_name,
         years=list(range(fiscal_year(now), fiscal_year(now) - 5, -1)),
+        stale=_stale_content(now), stale_days=content_checks.STALE_AFTER_DAYS,
     )
+
+
+def _stale_content(now: datetime) -> list[content_checks.Stale]:
+    """Hotlines and FAQ answers of the published content nobody has checked for a year."""
+    from handlers.content import load_pack
+
+    return content_checks.stale_items(load_pack(), now.astimezone(TOKYO).date())
 
 
 @bp.get("/dashboard.csv")

@@ -32,4 +32,7 @@ AUDIT_LABELS = {
     "checkin_enrol": "見守りの登録",
     "checkin_pause": "見守りの休止", "checkin_resume": "見守りの再開",
     "checkin_end": "見守りの終了",
+    "content_edit": "掲載内容の編集", "content_import": "FAQのCSV取り込み",
+    "content_export": "FAQのCSV出力", "content_publish": "掲載内容の公開",
+    "content_rollback": "掲載内容の差し戻し", "content_discard": "下書きの破棄",
 }

@@ -21,6 +21,7 @@ from handlers.postback import encode
 from handlers.registry import flow, intent, postback
 from handlers.replies import DatetimePicker, QuickReply, Reply
 from handlers.turn import Turn
+from nlu.when import ambiguous_hours
 from storage import bookings, conversation, outbox
 from storage.bookings import BookingDetails, BookingError
 from storage.cases import current_case
@@ -154,6 +155,8 @@ def start(turn: Turn) -> list[Reply] | None:
         bookings.MAX_FUTURE_BOOKINGS
     ):
         return _refused(turn, "limit")
+    if (ask := ask_am_pm(turn)) is not None:
+        return ask
     wish = _wish(turn)
     if len(windows) == 1:
         return _slots_for(turn, windows[0].id, None, wish)
@@ -348,6 +351,24 @@ def _win(turn: Turn, args: list[str]) -> list[Reply]:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     wish = state.data.get("wish") if state.flow == FLOW else None
     return _slots_for(turn, window_id, move, wish)
+
+
+def ask_am_pm(turn: Turn) -> list[Reply] | None:
+    """「3時」 could be 午前 or 午後: ask, with buttons that resend the message with each."""
+    text = unicodedata.normalize("NFKC", turn.inbound.text or "")
+    hours = ambiguous_hours(text)
+    if not hours:
+        return None
+    hour = hours[0]
+    return [Reply(load_pack().text("ask_am_pm", hour=hour), [
+        QuickReply(f"午前{hour}時", text=_with_part(text, "午前")),
+        QuickReply(f"午後{hour}時", text=_with_part(text, "午後")),
+    ])]
+
+
+def _with_part(text: str, part: str) -> str:
+    return re.sub(r"([0-9]{1,2}|[一二三四五六七八九十]{1,2})(時|じ)", part + r"\1\2", text,
+                  count=1)
 
 
 def _wish(turn: Turn) -> list[list[str]] | None:
@@ -567,6 +588,8 @@ def on_text(turn: Turn) -> list[Reply] | None:
         return _back_to_confirm(turn, [str(data.get("slot")), *([str(move)] if move else [])])
     if state.step == "phone":
         return _phone_answer(turn, data)
+    if analysis is not None and analysis.when and (ask := ask_am_pm(turn)) is not None:
+        return ask
     if analysis is not None and analysis.when and data.get("window"):
         ranges = [(r.start, r.end) for r in analysis.when]
         return slots_for_wish(turn, data["window"], ranges, move)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from handlers import registry
 from handlers.case_filing import file_case, hand_over, hours_note, when_a_person_reads
+from handlers.flows import english
 from handlers.replies import Reply
 from handlers.turn import Turn
 
@@ -22,5 +23,8 @@ def human(turn: Turn) -> list[Reply]:
 
 @registry.postback("handoff")
 def handoff_button(turn: Turn) -> list[Reply]:
-    """The 「人と話したい」/「職員に聞く」 buttons offered by the FAQ and consult replies."""
+    """The 「人と話したい」/「職員に聞く」 buttons offered by the FAQ and consult replies
+    (and "Talk to a person", which answers in English)."""
+    if turn.postback.arg(0) == "en":
+        return english.hand_over(turn)
     return hand_over(turn, reason="human")

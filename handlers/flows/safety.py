@@ -27,7 +27,7 @@ def urgent(turn: Turn) -> list[Reply]:
     assert analysis is not None
     pack = load_pack()
     # A flow in progress (a booking) is left as it was: its buttons keep working afterwards.
-    replies = [Reply(emergency_text(analysis.urgent_kind, analysis.topic_ids))]
+    replies = [Reply(emergency_text(analysis.urgent_kind, analysis.topic_ids, analysis.about))]
     case, consent = file_case(
         turn, reason="urgent", priority="urgent", urgent_reason=analysis.urgent_reason,
     )
@@ -38,15 +38,17 @@ def urgent(turn: Turn) -> list[Reply]:
     return replies
 
 
-def emergency_text(urgent_kind: str | None, topic_ids: list[str]) -> str:
-    """The numbers to call, in plain words, most important first."""
+def emergency_text(urgent_kind: str | None, topic_ids: list[str], about: str = "self") -> str:
+    """The numbers to call, in plain words, most important first. Someone reporting another
+    person's danger is thanked, not told that their own safety matters most."""
     pack = load_pack()
     # Only lines meant for emergencies: "#7119 if unsure" has no place next to 119.
     lines = [h for h in hotlines_for(urgent_kind, topic_ids, pack) if h.urgent_kinds]
     if not lines or not urgent_kind:
         fallback = [pack.hotline(i) for i in FALLBACK_LINES]
         lines = list({h.id: h for h in [*lines, *fallback]}.values())
-    parts = [pack.text("urgent_intro"), *(_line(h) for h in lines)]
+    intro = pack.text("urgent_intro_other" if about == "other" else "urgent_intro")
+    parts = [intro, *(_line(h) for h in lines)]
     parts += rule_notes(urgent_kind, pack)
     return "\n".join(parts)
 

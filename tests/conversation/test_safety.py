@@ -23,7 +23,7 @@ from tests.conversation.conftest import joined
 )
 def test_first_reply_gives_the_numbers_for_the_situation(chat, text, numbers):
     first = chat.say(text)[0]
-    assert first.startswith("あなたの安全がいちばん大切です")
+    assert "今すぐ、次の番号に" in first.split("\n")[0]  # a reporter is thanked instead
     for number in numbers:
         assert number in first
     # the most important number comes first
