@@ -4,14 +4,16 @@ Order matters and is the product's promise:
 
 1. follow → the welcome;
 2. an urgent message → the safety path (emergency numbers first), whatever else is going
-   on: a booking in progress, a case a person has claimed, any hour;
+   on: a booking in progress, a case a person has claimed, any hour; a message in the
+   "check" band → the plain question 「今、危ないですか？」 with a line open now;
 3. a button (postback) → the flow that sent it (registry.postback);
 4. a case a staff member has claimed → the message goes to that case and the bot stays
    quiet (a request to delete data is still honoured);
 5. nothing to read (stickers, only emoji) → a gentle request to write;
 6. not Japanese → やさしい日本語 with an English line;
 7. a flow in progress (registry.flow), then the message's intent (registry.intent);
-8. nothing understood → ask again once, then hand over to a person.
+8. words the bot cannot place → the consult path (acknowledge, ask the district, offer a
+   person), then a person; never 「読み取れませんでした」 for a message with words in it.
 
 Other flows plug in through handlers.registry; a handler returning None means "not mine".
 """
@@ -30,7 +32,7 @@ _WHILE_CLAIMED = ("delete_data",)
 
 def handle(turn: Turn) -> list[Reply]:
     _load_flows()
-    from handlers.flows import fallback, language, safety, welcome
+    from handlers.flows import safety, safety_check, welcome
 
     _resume_after_deletion(turn)
     kind = turn.inbound.kind
@@ -38,8 +40,20 @@ def handle(turn: Turn) -> list[Reply]:
         return welcome.welcome(turn)
     if kind == TEXT and safety.is_urgent(turn):
         return safety.urgent(turn)
+    if kind == TEXT and safety_check.is_check(turn):
+        return safety_check.check(turn)
     if kind == POSTBACK:
         return _postback(turn)
+    return handle_text(turn)
+
+
+def handle_text(turn: Turn) -> list[Reply]:
+    """Everything after safety and buttons (also used to carry on with a message after the
+    resident answered the check question 「そうではない」)."""
+    _load_flows()
+    from handlers.flows import fallback, language
+
+    kind = turn.inbound.kind
     if _claimed_by_person(turn):
         return []
     if kind in NON_TEXT:

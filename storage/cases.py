@@ -14,6 +14,8 @@ from storage.models import Case, CaseNote, Message, Referral, Resident
 from storage.models.handoff import CaseNotification, SlackThread
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+RISK_RANK = {"urgent": 0, "check": 1, "none": 2}
+RISK_LABELS = {"urgent": "緊急", "check": "確認が必要", "none": "なし"}
 OPEN_STATUSES = ("new", "claimed", "waiting")
 
 
@@ -29,8 +31,12 @@ def open_case(
     urgent_reason: str | None = None,
     about: str = "self",
     window_id: str | None = None,
+    risk: str | None = None,
+    risk_score: float | None = None,
+    risk_reason: str | None = None,
 ) -> Case:
-    """One open case per resident: a new concern joins it and may raise its priority."""
+    """One open case per resident: a new concern joins it and may raise its priority
+    (and its risk band, which keeps the highest reading and why)."""
     case = current_case(session, resident)
     if case is None:
         case = Case(
@@ -53,8 +59,21 @@ def open_case(
         case.urgent_reason = urgent_reason
     if about != "self":
         case.about = about
+    _raise_risk(case, risk, risk_score, risk_reason)
     session.flush()
     return case
+
+
+def _raise_risk(case: Case, risk: str | None, score: float | None, reason: str | None) -> None:
+    if risk is None:
+        return
+    current = RISK_RANK.get(case.risk or "none", 2)
+    if RISK_RANK[risk] < current or case.risk is None:
+        case.risk, case.risk_reason = risk, reason or case.risk_reason
+    elif RISK_RANK[risk] == current and reason and not case.risk_reason:
+        case.risk_reason = reason
+    if score is not None:
+        case.risk_score = max(score, case.risk_score or 0.0)
 
 
 def current_case(session: Session, resident: Resident) -> Case | None:

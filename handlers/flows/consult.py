@@ -100,6 +100,26 @@ def third_party(turn: Turn) -> list[Reply]:
     return replies
 
 
+def unplaced(turn: Turn) -> list[Reply]:
+    """Words the bot cannot place: no dead end. Acknowledge, then the district's centre, or
+    ask for the 町名 — with a person one tap away."""
+    from handlers.routing import center_for_town
+
+    pack = load_pack()
+    thanks = Reply(pack.text("consult_ack_unplaced"))
+    _remember_district(turn, _districts(turn))
+    district = turn.resident.district
+    center = center_for_town(pack, district) if district else None
+    if center is not None:
+        return [thanks, Reply(_center_line(pack, center)),
+                Reply(pack.text("consult_offer"), offer_buttons())]
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    conversation.enter(state, FLOW, ASK_TOWN, turn.now,
+                       {"topics": [], "compound": False, "unplaced": True})
+    person = QuickReply(label="人と話したい", data="handoff:consult", text="人と話したい")
+    return [thanks, Reply(pack.text("ask_town"), [SKIP_TOWN, person])]
+
+
 @registry.flow(FLOW)
 def town_answer(turn: Turn) -> list[Reply] | None:
     """The answer to 「町名を教えていただけますか？」 — or a new message, routed as usual."""
@@ -109,7 +129,9 @@ def town_answer(turn: Turn) -> list[Reply] | None:
     analysis, text = turn.analysis, turn.inbound.text or ""
     pack = load_pack()
     found = any(normalize_town(t, pack).town for t in [*analysis.districts, text])
-    if not found and (analysis.topics or analysis.intent not in ("consult", "greeting")):
+    moved_on = analysis.topics or analysis.intent not in ("consult", "greeting")
+    if not found and (moved_on or state.data.get("unplaced")):
+        # (after words we could not place, more of them are not a town: see fallback)
         conversation.clear(state, turn.now)
         return None  # they moved on; answer what they wrote now
     topics = sorted(set(state.data.get("topics", [])) | set(analysis.topic_ids))

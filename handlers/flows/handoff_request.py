@@ -26,22 +26,28 @@ def when_a_person_reads(now: datetime) -> str:
 
 def file_case(
     turn: Turn, *, reason: str, priority: str, urgent_reason: str | None = None,
-    window_id: str | None = None,
+    window_id: str | None = None, risk: str | None = None, risk_reason: str | None = None,
 ) -> tuple[Case, Reply | None]:
     """Open (or join) the resident's case with this message filed under it.
 
+    The case keeps nlu's risk band and score (``risk`` overrides the band, e.g. when the
+    resident answered the check question) and ``risk_reason`` for staff.
     Returns the case and the consent question when this case has not asked it yet.
     """
     from handlers.flows.consent import consent_question
 
     analysis = turn.analysis
+    if analysis is not None and risk is None and analysis.risk != "none":
+        risk = analysis.risk
     existing = cases.current_case(turn.session, turn.resident)
     case = cases.open_case(
         turn.session, turn.resident, reason=reason, priority=priority, now=turn.now,
         topics=analysis.topic_ids if analysis else None,
         topic_evidence={t.id: list(t.evidence) for t in analysis.topics} if analysis else None,
         urgent_reason=urgent_reason, about=analysis.about if analysis else "self",
-        window_id=window_id,
+        window_id=window_id, risk=risk,
+        risk_score=analysis.risk_score if analysis else None,
+        risk_reason=risk_reason or urgent_reason,
     )
     cases.attach_latest_inbound(turn.session, turn.resident, case)
     if existing is None:
@@ -49,7 +55,8 @@ def file_case(
     return case, consent_question(case)
 
 
-def hand_over(turn: Turn, *, reason: str) -> list[Reply]:
+def hand_over(turn: Turn, *, reason: str, priority: str = "normal",
+              risk: str | None = None, risk_reason: str | None = None) -> list[Reply]:
     """Open a case for a person and say who will read it, and when."""
     pack = load_pack()
     state = conversation.load(turn.session, turn.resident.id, turn.now)
@@ -57,7 +64,8 @@ def hand_over(turn: Turn, *, reason: str) -> list[Reply]:
     state.not_understood = 0
     center = center_for_town(pack, turn.resident.district) if turn.resident.district else None
     case, consent = file_case(
-        turn, reason=reason, priority="normal", window_id=center.id if center else None,
+        turn, reason=reason, priority=priority, window_id=center.id if center else None,
+        risk=risk, risk_reason=risk_reason,
     )
     if center is not None:
         replies = [Reply(pack.text("handoff_received", center_name=center.name))]
