@@ -71,7 +71,7 @@ def route(turn: Turn, topics: list[str], compound: bool, districts: list[str]) -
     if not districts and turn.resident.district:
         districts = [turn.resident.district]
     result = windows_for(pack, topics, districts, compound)
-    replies = [Reply(_acknowledge(topics))]
+    replies = [Reply(_acknowledge(topics)), *_open_lines(turn, topics)]
     if compound:
         replies += _compound(turn, result)
     else:
@@ -243,6 +243,21 @@ def _window_line(window: WindowRef) -> str:
 
 def _center_lines(centers: list[Agency]) -> list[str]:
     return [f"・{c.name}　{c.phone}" for c in centers]
+
+
+def _open_lines(turn: Turn, topics: list[str]) -> list[Reply]:
+    """The situation's phone lines that are open now (handlers/hotlines.py), if any."""
+    from handlers.hotlines import choose, line_text
+
+    pack = load_pack()
+    text = turn.analysis.text if turn.analysis else ""
+    emergency = set(pack.open_now.emergency)  # 110/119 belong to the safety path
+    lines = [h for h in choose(pack, turn.now, topic_ids=topics, text=text).open_now
+             if h.id not in emergency]
+    if not lines:
+        return []
+    body = [pack.text("consult_open_lines"), *(line_text(h) for h in lines[:2])]
+    return [Reply("\n".join(body))]
 
 
 def _remember_district(turn: Turn, districts: list[str]) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select
 
+from bot.config import TOKYO
 from handlers import registry
 from handlers.replies import Reply
 from storage import conversation
@@ -91,3 +94,16 @@ def test_urgent_is_answered_even_when_a_person_has_claimed_the_case(chat):
     assert "0120-279-338" in texts[0]
     [case] = chat.cases()
     assert case.priority == "urgent" and case.status == "claimed"
+
+
+def test_a_consultation_about_dv_at_night_names_a_24_hour_dv_line_not_110(chat, clock):
+    clock.now = datetime(2026, 6, 9, 2, 0, tzinfo=TOKYO)
+    texts = chat.say("夫の束縛がひどくてつらいです")
+    assert "DV相談＋（プラス）：0120-279-889" in joined(texts)
+    # not urgent: no 110; #8008's hours vary, so not at night
+    assert "110" not in joined(texts) and "#8008" not in joined(texts)
+
+
+def test_a_young_carer_is_given_the_24_hour_line_for_children(chat):
+    texts = chat.say("中2です。母の介護をしていて学校に行けません")
+    assert "24時間子供SOSダイヤル：0120-0-78310" in joined(texts)
