@@ -76,10 +76,10 @@ def choose(pack: ContentPack, now: datetime, *, urgent_kind: str | None = None,
     if urgent:
         for situation in situations:
             ids += situation.emergency
-        if not situations:  # danger now, of a kind the table does not know
-            ids += pack.open_now.emergency
     for situation in situations:
         ids += situation.lines
+    if urgent and not set(ids) & set(pack.open_now.emergency):
+        ids += pack.open_now.emergency  # danger now always gets a number open now
     lines = [pack.hotline(i) for i in dict.fromkeys(ids)]
     states = {h.id: open_state(h, now, pack) for h in lines}
     unknown = [h for h in lines if states[h.id] == "unknown"] if is_open(now, pack) else []

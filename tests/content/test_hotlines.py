@@ -261,3 +261,16 @@ def test_a_situation_naming_an_unknown_line_fails_at_load(pack_copy):
     data["situations"][0]["lines"] = ["no_such_line"]
     with pytest.raises(ContentPackError, match="no_such_line"):
         validate_pack_data(data)
+
+
+@pytest.mark.parametrize("now", [WEEKDAY_10, WEEKDAY_02, HOLIDAY_10])
+def test_every_situation_gives_a_line_open_now_when_urgent_and_when_unsure(pack, now):
+    for situation in pack.situations:
+        kind = situation.urgent_kinds[0] if situation.urgent_kinds else None
+        topics = [*situation.topics[:1], *situation.and_topics[:1]]
+        words = " ".join(situation.and_words[:1])
+        urgent = choose(pack, now, urgent_kind=kind, topic_ids=topics, text=words, urgent=True)
+        assert situation in urgent.situations, situation.id
+        assert urgent.open_now, situation.id
+        unsure = choose(pack, now, urgent_kind=None, topic_ids=topics, text=words)
+        assert open_state(listening_line(pack, now, unsure), now, pack) == "open", situation.id
