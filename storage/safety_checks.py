@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Resident, SafetyCheck
+from storage.privacy import before_delete
 
 ANSWERS = ("danger", "fine", "person", "no_answer")
 ANSWER_LABELS = {"danger": "今、危ない", "fine": "そうではない", "person": "人と話したい",
@@ -85,3 +86,15 @@ def answer_counts(session: Session, start: datetime, end: datetime) -> dict[str,
     )
     counts = Counter(answer or "waiting" for answer in rows)
     return {key: counts.get(key, 0) for key in (*ANSWERS, "waiting")}
+
+
+@before_delete
+def _keep_only_the_count(session: Session, resident: Resident, now: datetime) -> None:
+    """On a resident's request to delete: their questions stay only as a count (answer and
+    dates) for the dashboard — no link to them, no text, no evidence words."""
+    session.execute(
+        update(SafetyCheck).where(SafetyCheck.resident_id == resident.id)
+        .values(resident_id=None, message_id=None, case_id=None, analysis=None,
+                evidence=None, topics=[])
+        .execution_options(synchronize_session=False)
+    )

@@ -289,3 +289,44 @@ def test_urgent_cases_carry_their_risk_score_and_evidence(bot):
     [case] = bot.cases()
     assert (case.risk, case.risk_score) == ("urgent", pytest.approx(0.93))
     assert "殴られ" in case.risk_reason
+
+
+def test_deleting_ones_data_leaves_only_the_count(bot, svc):
+    from storage.models import Resident
+    from storage.privacy import delete_resident_data
+
+    bot.say(VAGUE, WEEKDAY_10, reading(VAGUE, topics=(("isolation", "疲れ"),)))
+    with transaction(svc.factory) as session:
+        delete_resident_data(session, session.scalars(select(Resident)).one(), WEEKDAY_10)
+    [asked] = bot.checks()
+    assert (asked.resident_id, asked.message_id, asked.analysis, asked.evidence) == (
+        None, None, None, None)
+    with svc.factory() as session:
+        assert store.answer_counts(session, WEEKDAY_10 - timedelta(hours=1),
+                                   WEEKDAY_10 + timedelta(hours=1))["waiting"] == 1
+    assert sweep.run(svc.factory, WEEKDAY_10 + timedelta(minutes=10)) == 0  # nobody to page
+
+
+def test_a_person_holding_the_case_sees_the_message_and_the_bot_still_asks(bot, svc):
+    bot.say("人と話したい", WEEKDAY_02, reading("人と話したい", risk="none", intent="human"))
+    with transaction(svc.factory) as session:
+        session.scalars(select(Case)).one().status = "claimed"
+    replies = bot.say(VAGUE, WEEKDAY_02 + timedelta(minutes=5))
+    assert "今、あなたや誰かの命や安全が危ない" in replies[0].text  # nobody may be at work
+    [case] = bot.cases()
+    with svc.factory() as session:
+        filed = session.scalars(select(Message.case_id).where(WRITTEN)).all()
+    assert filed == [case.id, case.id]
+
+
+def test_the_sweep_is_registered_with_the_scheduler_and_runs_from_its_entry_point(
+        bot, svc, monkeypatch):
+    from scheduler import context
+    from scheduler.runner import SWEEPS, load_jobs
+
+    load_jobs()
+    assert ("safety_checks", "scheduler.jobs.safety_checks:sweep", 30) in SWEEPS
+    bot.say(VAGUE, WEEKDAY_10)  # long before the real clock: due by now
+    monkeypatch.setattr(context, "_services", svc)
+    sweep.sweep()
+    assert bot.checks()[0].answer == "no_answer"
