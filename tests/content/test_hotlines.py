@@ -274,3 +274,11 @@ def test_every_situation_gives_a_line_open_now_when_urgent_and_when_unsure(pack,
         assert urgent.open_now, situation.id
         unsure = choose(pack, now, urgent_kind=None, topic_ids=topics, text=words)
         assert open_state(listening_line(pack, now, unsure), now, pack) == "open", situation.id
+
+
+def test_the_line_for_when_unsure_is_not_given_next_to_119(pack):
+    urgent = choose(pack, WEEKDAY_10, urgent_kind="medical", topic_ids=["health"],
+                    text="父が倒れて意識がない", urgent=True)
+    assert numbers(urgent.all_lines) == ["119"]
+    unsure = choose(pack, WEEKDAY_10, topic_ids=["health"], text="熱が下がらず病院に行くか迷う")
+    assert numbers(unsure.all_lines) == ["#7119"]
