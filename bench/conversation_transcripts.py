@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.config import TOKYO
 from bot.services import build_services
 from bot.worker import Worker
+from common.clock import TOKYO
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.conftest import Clock, install_test_keys, line_event, make_config, post_events

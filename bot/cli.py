@@ -18,11 +18,14 @@ log = logging.getLogger("madoguchi")
 T = TypeVar("T")
 
 
-def configure_logging() -> None:
+def configure_logging(text_by_default: bool = False) -> None:
     """JSON lines on stderr with request ids (LOG_FORMAT=text for a terminal)."""
+    from bot.config import process_settings
     from bot.observability import configure_json_logging
 
-    configure_json_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    settings = process_settings()
+    fmt = settings.log_format if settings.log_format_set or not text_by_default else "text"
+    configure_json_logging(settings.log_level, log_format=fmt)
 
 
 def start_or_exit(build: Callable[[], T]) -> T:
@@ -60,11 +63,11 @@ def cmd_worker(config: Config) -> None:
     from bot.worker import Worker
 
     svc = build_services(config)
-    if os.environ.get("WORKER_METRICS_PORT"):
+    if config.worker_metrics_port:
         from bot.observability import start_worker_metrics_server
 
-        start_worker_metrics_server(int(os.environ["WORKER_METRICS_PORT"]))
-    Worker(svc.factory, svc.channels).run(_stop_on_signals())
+        start_worker_metrics_server(config.worker_metrics_port, config.worker_metrics_addr)
+    Worker.for_services(svc).run(_stop_on_signals())
 
 
 def cmd_scheduler(config: Config) -> None:
@@ -89,7 +92,7 @@ def cmd_all(config: Config) -> None:
     for line in seed_demo(svc):
         log.info("%s", line)
     stop = _stop_on_signals()
-    worker = Worker(svc.factory, svc.channels)
+    worker = Worker.for_services(svc)
     threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True).start()
     threading.Thread(
         target=run_scheduler, args=(svc, stop), name="scheduler", daemon=True
@@ -143,11 +146,13 @@ def cmd_line_setup(config: Config, args: argparse.Namespace) -> None:
     if not config.line_channel_access_token:
         print("madoguchi: set LINE_CHANNEL_ACCESS_TOKEN first", file=sys.stderr)
         raise SystemExit(2)
-    api, data, webhook = line_setup.endpoints_from_env()
+    api, data = config.line_api_endpoint, config.line_data_api_endpoint
+    webhook = line_setup.webhook_url(config.public_base_url)
     try:
         image = Path(args.image).read_bytes() if args.image else None
         result = line_setup.setup(config.line_channel_access_token, api, data, image=image,
-                                  webhook=webhook, set_webhook=args.set_webhook)
+                                  webhook=webhook, set_webhook=args.set_webhook,
+                                  font=config.rich_menu_font)
     except (line_setup.LineSetupError, OSError) as exc:
         print(f"madoguchi: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -177,14 +182,9 @@ def cmd_rotate_keys(config: Config, args: argparse.Namespace) -> None:
 
 def cmd_retention(config: Config) -> None:
     from storage.models import utcnow
-    from storage.retention import RetentionConfigError, RetentionPolicy, purge
+    from storage.retention import purge
 
-    try:
-        policy = RetentionPolicy.from_env()
-    except RetentionConfigError as exc:
-        print(f"madoguchi: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    print(purge(build_services(config).factory, utcnow(), policy).summary())
+    print(purge(build_services(config).factory, utcnow(), config.retention).summary())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -207,9 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     staff.add_argument("--password", required=True)
     staff.add_argument("--role", choices=("coordinator", "admin"), default="coordinator")
     args = parser.parse_args(argv)
-    if args.command == "all":  # the demo runs in a terminal: readable lines by default
-        os.environ.setdefault("LOG_FORMAT", "text")
-    configure_logging()
+    configure_logging(text_by_default=args.command == "all")  # the demo runs in a terminal
     mode = "all" if args.command in ("all", "seed-demo") else args.command
     config = start_or_exit(lambda: load_config(mode))
     for note in config.notes:

@@ -1,4 +1,7 @@
-"""Configuration from the environment (12-factor). Time zone is Asia/Tokyo throughout."""
+"""Configuration from the environment (12-factor). Time zone is Asia/Tokyo throughout.
+
+This module is the only reader of the environment: other modules are given their settings
+(a Config, or a value taken from one) by the process that builds them."""
 
 from __future__ import annotations
 
@@ -6,12 +9,15 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from common.clock import TOKYO  # noqa: F401 (re-exported: older imports)
+from handlers.sla import Targets, targets
 from storage import crypto
+from storage.bookings import ReminderTimes, horizon_days, reminder_times
+from storage.retention import RetentionConfigError, RetentionPolicy
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DEFAULT_DB = "sqlite:///instance/madoguchi.db"
 DEV_SECRETS = Path("instance/dev-secrets.json")
 
@@ -37,9 +43,40 @@ class Config:
     slack_signing_secret: str | None = None
     slack_channel: str | None = None
     slack_api_url: str = "https://slack.com/api/"
-    reply_token_ttl_seconds: int = 50
+    reply_token_ttl_seconds: int = 50  # LINE reply tokens expire in about a minute
     max_webhook_bytes: int = 1024 * 1024
+    # Leases: longer than one attempt can take, short enough that a crashed one is retried
+    # soon (a send's reply token may still be checked).
+    event_lease_seconds: float = 60.0
+    send_lease_seconds: float = 30.0
+    delivery_threads: int = 4
+    line_timeout_seconds: float = 10.0
+    line_data_api_endpoint: str = "https://api-data.line.me"
+    public_base_url: str | None = None
+    rich_menu_font: str | None = None
+    sla: Targets = field(default_factory=Targets)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    booking_reminders: ReminderTimes = field(default_factory=ReminderTimes)
+    booking_horizon_days: int = 21
+    metrics_token: str | None = None
+    worker_metrics_port: int | None = None
+    worker_metrics_addr: str = "127.0.0.1"
+    cluster_workers: int = 2
+    cluster_schedulers: int = 1
+    web_concurrency: int = 2
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def event_lease(self) -> timedelta:
+        return timedelta(seconds=self.event_lease_seconds)
+
+    @property
+    def send_lease(self) -> timedelta:
+        return timedelta(seconds=self.send_lease_seconds)
+
+    @property
+    def reply_token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.reply_token_ttl_seconds)
 
     @property
     def line_enabled(self) -> bool:
@@ -107,10 +144,11 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         ) from exc
     if dev and not env.get("LINE_CHANNEL_SECRET"):
         notes.append("LINE is not configured: use the resident simulator at /simulator")
+    port = int(_number(env, "PORT", 8000))
     try:
-        port = int(env.get("PORT", "8000"))
-    except ValueError as exc:
-        raise ConfigError(f"PORT must be a number, not {env.get('PORT')!r}") from exc
+        retention = RetentionPolicy.from_env(env)
+    except RetentionConfigError as exc:
+        raise ConfigError(str(exc)) from None
     return Config(
         database_url=env.get("DATABASE_URL") or DEFAULT_DB,
         secret_key=env["SECRET_KEY"],
@@ -127,5 +165,59 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_channel=env.get("SLACK_CHANNEL") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+        reply_token_ttl_seconds=int(_number(env, "REPLY_TOKEN_TTL_SECONDS", 50)),
+        event_lease_seconds=_number(env, "EVENT_LEASE_SECONDS", 60),
+        send_lease_seconds=_number(env, "SEND_LEASE_SECONDS", 30),
+        delivery_threads=int(_number(env, "DELIVERY_THREADS", 4)),
+        line_timeout_seconds=_number(env, "LINE_TIMEOUT_SECONDS", 10),
+        line_data_api_endpoint=env.get("LINE_DATA_API_ENDPOINT") or "https://api-data.line.me",
+        public_base_url=env.get("PUBLIC_BASE_URL") or None,
+        rich_menu_font=env.get("RICH_MENU_FONT") or None,
+        sla=targets(env),
+        retention=retention,
+        booking_reminders=reminder_times(env),
+        booking_horizon_days=horizon_days(env),
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        worker_metrics_port=int(_number(env, "WORKER_METRICS_PORT", 0)) or None,
+        worker_metrics_addr=env.get("WORKER_METRICS_ADDR") or "127.0.0.1",
+        cluster_workers=int(_number(env, "WORKERS", 2)),
+        cluster_schedulers=int(_number(env, "SCHEDULERS", 1)),
+        web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
         notes=notes,
+    )
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """What a process needs before (or without) its Config: logging and gunicorn's own."""
+
+    log_level: str = "INFO"
+    log_format: str = "json"
+    log_format_set: bool = False  # LOG_FORMAT given (else the command picks its default)
+    prometheus_multiproc_dir: str | None = None
+    web_threads: int = 8
+    web_concurrency: int = 2
+    port: int = 8000
+
+
+def process_settings(env: dict[str, str] | None = None) -> ProcessSettings:
+    env = dict(os.environ if env is None else env)
+    return ProcessSettings(
+        log_level=env.get("LOG_LEVEL") or "INFO",
+        log_format=(env.get("LOG_FORMAT") or "json").lower(),
+        log_format_set=bool(env.get("LOG_FORMAT")),
+        prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        web_threads=int(_number(env, "WEB_THREADS", 8)),
+        web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
+        port=int(_number(env, "PORT", 8000)),
     )

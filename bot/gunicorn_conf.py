@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from bot.config import process_settings
+
+_settings = process_settings()
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "8"))
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = _settings.web_threads
+workers = _settings.web_concurrency
 preload_app = True
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+bind = f"0.0.0.0:{_settings.port}"
 # Webhook requests are tiny; a slow client must not hold a thread for long.
 timeout = 30
 graceful_timeout = 20

@@ -16,7 +16,6 @@ A designed image can be given instead with --image (PNG or JPEG, 2500x843, at mo
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -78,14 +77,6 @@ class SetupResult:
     image_bytes: int
 
 
-def endpoints_from_env(env: dict[str, str] | None = None) -> tuple[str, str, str | None]:
-    """(API endpoint, data API endpoint, webhook URL or None) from the environment."""
-    env = dict(os.environ if env is None else env)
-    api = env.get("LINE_API_ENDPOINT") or "https://api.line.me"
-    data = env.get("LINE_DATA_API_ENDPOINT") or DEFAULT_DATA_ENDPOINT
-    return api, data, webhook_url(env.get("PUBLIC_BASE_URL"))
-
-
 def webhook_url(public_base_url: str | None) -> str | None:
     if not public_base_url:
         return None
@@ -110,9 +101,10 @@ def menu_request() -> RichMenuRequest:
 def setup(
     access_token: str, api_endpoint: str, data_endpoint: str, *,
     image: bytes | None = None, webhook: str | None = None, set_webhook: bool = False,
+    font: str | None = None,
 ) -> SetupResult:
     """Create and publish the menu; optionally point the channel's webhook at us."""
-    png = image if image is not None else draw_menu_png()
+    png = image if image is not None else draw_menu_png(font)
     content_type = check_image(png)
     api = MessagingApi(ApiClient(Configuration(host=api_endpoint, access_token=access_token)))
     blob = MessagingApiBlob(
@@ -280,10 +272,12 @@ def _person(c: Canvas, cx: int, cy: int, _bg: tuple[int, int, int]) -> None:
 ICONS = {"bubble": _bubble, "question": _question, "calendar": _calendar, "person": _person}
 
 
-def draw_menu_png() -> bytes:
+def draw_menu_png(font: str | None = None) -> bytes:
+    """The drawn menu; labels in `font` (Config.rich_menu_font) or a Japanese font found."""
     canvas = Canvas(WIDTH, HEIGHT, WHITE)
     width = WIDTH // len(BUTTONS)
-    labelled = _label_font() is not None
+    font = _label_font(font)
+    labelled = font is not None
     for i, button in enumerate(BUTTONS):
         x0 = i * width
         canvas.rect(x0, 0, x0 + width, HEIGHT, button.colour)
@@ -291,7 +285,7 @@ def draw_menu_png() -> bytes:
         centre_y = 330 if labelled else HEIGHT // 2
         ICONS[button.icon](canvas, x0 + width // 2, centre_y, button.colour)
     png = canvas.png()
-    return _with_labels(png) if labelled else png
+    return _with_labels(png, font) if font is not None else png
 
 
 FONT_CANDIDATES = (
@@ -302,19 +296,19 @@ FONT_CANDIDATES = (
 )
 
 
-def _label_font() -> str | None:
-    """A font that has Japanese, when Pillow is there to use it (RICH_MENU_FONT first)."""
+def _label_font(preferred: str | None) -> str | None:
+    """A font that has Japanese, when Pillow is there to use it (the configured one first)."""
     try:
         import PIL  # noqa: F401
     except ImportError:
         return None
-    for candidate in (os.environ.get("RICH_MENU_FONT"), *FONT_CANDIDATES):
+    for candidate in (preferred, *FONT_CANDIDATES):
         if candidate and Path(candidate).exists():
             return candidate
     return None
 
 
-def _with_labels(png: bytes) -> bytes:
+def _with_labels(png: bytes, font_path: str) -> bytes:
     """Print each button's label under its pictogram (Pillow); on any failure, no labels."""
     import io
 
@@ -322,7 +316,7 @@ def _with_labels(png: bytes) -> bytes:
         from PIL import Image, ImageDraw, ImageFont
 
         image = Image.open(io.BytesIO(png)).convert("RGB")
-        font = ImageFont.truetype(_label_font() or "", 110)
+        font = ImageFont.truetype(font_path, 110)
         draw = ImageDraw.Draw(image)
         width = WIDTH // len(BUTTONS)
         for i, button in enumerate(BUTTONS):

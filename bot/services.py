@@ -13,6 +13,7 @@ from bot.channels.base import Channel
 from bot.channels.line import LineChannel
 from bot.channels.simulator import SimulatorChannel
 from bot.config import Config
+from handlers.content import use_pack
 from storage.db import make_engine, make_session_factory
 
 
@@ -29,12 +30,14 @@ class Services:
 def build_channels(config: Config) -> dict[str, Channel]:
     channels: dict[str, Channel] = {"simulator": SimulatorChannel()}
     if config.line_channel_access_token:
-        channels["line"] = LineChannel(config.line_channel_access_token, config.line_api_endpoint)
+        channels["line"] = LineChannel(config.line_channel_access_token, config.line_api_endpoint,
+                                       config.line_timeout_seconds)
     return channels
 
 
 def build_services(config: Config, engine: Engine | None = None) -> Services:
     config.install_keys()
+    use_pack(config.content_pack)
     engine = engine or make_engine(config.database_url)
     return Services(config, engine, make_session_factory(engine), build_channels(config))
 

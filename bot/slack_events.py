@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.channels.slack import CLAIM_ACTION, SlackNotifier, SlackSendError, notifier_for
 from bot.services import Services
-from bot.staff import actions, notices
-from storage import cases
+from bot.staff import notices
+from handlers import casework
 from storage.db import transaction
 from storage.models import Case, StaffUser, utcnow
 from storage.models.handoff import SlackEventSeen, SlackThread
@@ -84,7 +84,7 @@ class SlackListeners:
             if staff is None:
                 result, owner = None, None
             else:
-                result = actions.claim(session, int(value), staff.id, now, via="slack")
+                result = casework.claim(session, int(value), staff.id, now, via="slack")
                 owner = _name(session, result.owner_id)
         if staff is None:
             _tell(client, channel, user, NOT_LINKED)
@@ -125,13 +125,13 @@ class SlackListeners:
                 if case is None or case.status == "closed":
                     return "このケースは終了しています。相談者には送信されていません。"
                 if case.status == "new":
-                    actions.claim(session, case.id, staff.id, now, via="slack")
+                    casework.claim(session, case.id, staff.id, now, via="slack")
                     session.refresh(case)
                 if case.assignee_id != staff.id:
                     owner = _name(session, case.assignee_id)
                     return f"担当は{owner}さんです。相談者には送信されていません。"
-                actions.reply(session, case, staff.id, text, now, via="slack")
-        except cases.CaseError as exc:
+                casework.reply(session, case, staff.id, text, now, via="slack")
+        except casework.CaseError as exc:
             return f"{exc}（相談者には送信されていません）"
         return None
 

@@ -18,8 +18,9 @@ from icalendar import Calendar, Event
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO, Config
+from bot.config import Config
 from bot.services import build_services, services
+from common.clock import TOKYO
 from handlers.content import Agency, load_pack
 from handlers.flows.booking import cancel_slot_and_notify, close_day_and_notify
 from storage import audit, bookings

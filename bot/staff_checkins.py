@@ -19,8 +19,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO
 from bot.services import services
+from common.clock import TOKYO
 from storage import audit
 from storage import checkins as store
 from storage.db import transaction

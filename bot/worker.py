@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +33,9 @@ from storage import events, outbox, residents
 from storage.db import transaction
 from storage.leases import still_holds
 from storage.models import InboundEvent, Message, Outbox, Resident, utcnow
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,16 @@ def default_batch_analyzer(texts: list[str], now: datetime) -> list[Analysis]:
 
 
 class Worker:
+    @classmethod
+    def for_services(cls, svc: Services, **overrides: Any) -> Worker:
+        """A worker with the process's settings (Config) and channels."""
+        config = svc.config
+        settings: dict[str, Any] = {
+            "reply_token_ttl": config.reply_token_ttl, "event_lease": config.event_lease,
+            "send_lease": config.send_lease, "delivery_threads": config.delivery_threads,
+        }
+        return cls(svc.factory, svc.channels, **{**settings, **overrides})
+
     def __init__(
         self,
         factory: sessionmaker[Session],
@@ -70,6 +84,9 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         reply_token_ttl: timedelta = timedelta(seconds=50),
         worker_id: str | None = None,
+        event_lease: timedelta = events.EVENT_LEASE,
+        send_lease: timedelta = outbox.SEND_LEASE,
+        delivery_threads: int = 4,
     ) -> None:
         self.factory = factory
         self.channels = channels
@@ -78,10 +95,11 @@ class Worker:
         self.handle = handle
         self.clock = clock
         self.reply_token_ttl = reply_token_ttl
+        self.event_lease, self.send_lease = event_lease, send_lease
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.ready = threading.Event()
         self._senders = ThreadPoolExecutor(
-            max_workers=int(os.environ.get("DELIVERY_THREADS", "4")), thread_name_prefix="send"
+            max_workers=delivery_threads, thread_name_prefix="send"
         )
 
     # -- events ---------------------------------------------------------------
@@ -89,7 +107,7 @@ class Worker:
     def drain_once(self, limit: int = 20) -> int:
         """Claim and handle one batch of events, then deliver what they queued."""
         with transaction(self.factory) as session:
-            ids = events.claim(session, self.id, self.clock(), limit)
+            ids = events.claim(session, self.id, self.clock(), limit, lease=self.event_lease)
         analyses = self._analyse_batch(ids)
         for event_id in ids:
             self.process(event_id, analyses.get(event_id))
@@ -208,7 +226,8 @@ class Worker:
         sent = 0
         while True:
             with transaction(self.factory) as session:
-                ids = outbox.claim(session, self.id, self.clock(), limit, resident_key)
+                ids = outbox.claim(session, self.id, self.clock(), limit, resident_key,
+                                   lease=self.send_lease)
             if not ids:
                 return sent
             # Claimed rows belong to different residents (one head each), so sending them

@@ -20,7 +20,7 @@ Other flows plug in through handlers.registry; a handler returning None means "n
 
 from __future__ import annotations
 
-from handlers import registry
+from handlers import casework, registry
 from handlers.inbound import FOLLOW, NON_TEXT, POSTBACK, TEXT
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -106,9 +106,8 @@ def _claimed_by_person(turn: Turn) -> bool:
         return False
     if turn.analysis is not None and turn.analysis.intent in _WHILE_CLAIMED:
         return False
-    message_id = cases.attach_latest_inbound(turn.session, turn.resident, case)
-    cases.resident_wrote(case)
-    cases.notify_slack(turn.session, case, "message", turn.now, message_id=message_id)
+    message_id = cases.latest_inbound_id(turn.session, turn.resident)
+    casework.resident_wrote(turn.session, case, message_id, turn.now)
     return True
 
 

@@ -23,12 +23,10 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from common.clock import TOKYO
 from nlu.analysis import TimeRange
 from nlu.text import TextView
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 _WD = {
     "月": 0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ from storage.models import Message, Outbox, Resident
 SENDING = "sending"
 # Longer than one send can take (LINE timeouts are 3 s + 10 s), short enough that a
 # crashed sender's reply is retried while its reply token may still be checked.
-SEND_LEASE = timedelta(seconds=float(os.environ.get("SEND_LEASE_SECONDS", "30")))
+SEND_LEASE = timedelta(seconds=30)  # the default; Config.send_lease_seconds
 MESSAGES_PER_SEND = 5  # LINE accepts at most five messages per reply or push
 # LINE keeps a retry key for 24 hours; past that a resend could duplicate.
 GIVE_UP_AFTER = timedelta(hours=23)
@@ -101,14 +100,14 @@ def enqueue_batch(
 
 def claim(
     session: Session, worker_id: str, now: datetime, limit: int = 50,
-    resident_key: str | None = None,
+    resident_key: str | None = None, lease: timedelta = SEND_LEASE,
 ) -> list[int]:
     ready = Outbox.next_attempt_at <= now
     if resident_key is not None:
         ready = ready & (Outbox.resident_key == resident_key)
     return claim_heads(
         session, Outbox, active_status=SENDING, worker_id=worker_id, now=now,
-        lease=SEND_LEASE, limit=limit, ready=ready,
+        lease=lease, limit=limit, ready=ready,
     )
 
 

@@ -25,7 +25,6 @@ function with ``@before_delete`` taking ``(session, resident, now)``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -33,11 +32,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from storage import bookings
 from storage.models import (
     AuditEntry,
     Base,
     Case,
     CaseNote,
+    CaseNotification,
     ConversationState,
     InboundEvent,
     Message,
@@ -56,13 +57,6 @@ DELETED_ALIAS = "-"
 ERASE_AT_THE_LATEST = timedelta(hours=24)
 # Tables handled explicitly below (kept or anonymised), not by the generic resident_id sweep.
 _EXPLICIT = {"residents", "cases", "messages", "outbox", "conversation_states"}
-# Models other layers own; imported by name at call time so this module never depends on them.
-_OPTIONAL_MODELS = (
-    ("storage.models.booking", "Booking"),
-    ("storage.models.checkins", "CheckinEnrolment"),
-    ("storage.models.checkins", "Checkin"),
-)
-
 Eraser = Callable[[Session, Resident, datetime], None]
 _BEFORE_DELETE: list[Eraser] = []
 
@@ -75,7 +69,6 @@ def before_delete(fn: Eraser) -> Eraser:
 
 def delete_resident_data(session: Session, resident: Resident, now: datetime) -> dict[str, int]:
     """Delete or anonymise everything about ``resident``; returns row counts per table."""
-    _import_optional_models()
     session.flush()  # the rows this very turn added (the confirming message) go too
     for fn in (_free_future_bookings, *_BEFORE_DELETE):
         fn(session, resident, now)
@@ -130,21 +123,9 @@ def cancel_erasure(state: ConversationState, now: datetime) -> bool:
 # -- steps ----------------------------------------------------------------------------
 
 
-def _import_optional_models() -> None:
-    for module, name in _OPTIONAL_MODELS:
-        try:
-            getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue  # that layer is not installed: nothing of it to delete
-
-
 def _free_future_bookings(session: Session, resident: Resident, now: datetime) -> None:
     """A deleted booking must give its seat back first, or the slot stays full for others."""
-    try:
-        from storage.bookings import release_resident
-    except ImportError:
-        return  # no booking layer installed
-    release_resident(session, resident, now)
+    bookings.release_resident(session, resident, now)
 
 
 def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int:
@@ -169,10 +150,6 @@ def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int
 
 def _drop_pending_notifications(session: Session, case_ids: list[int]) -> None:
     """Staff notices not yet sent would relay text that no longer exists."""
-    try:
-        from storage.models.handoff import CaseNotification
-    except ImportError:
-        return
     session.execute(
         delete(CaseNotification).where(
             CaseNotification.case_id.in_(case_ids), CaseNotification.status == "pending"

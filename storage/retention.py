@@ -21,8 +21,7 @@ every run leaves one audit entry (action "retention") with counts only.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,15 +50,15 @@ class RetentionPolicy:
     event_days: int = 30
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> RetentionPolicy:
-        env = dict(os.environ if env is None else env)
+    def from_env(cls, env: Mapping[str, str]) -> RetentionPolicy:
+        """From Config's environment (bot.config is the one reader of it)."""
         return cls(
             days=_days(env, "RETENTION_DAYS", cls.days),
             event_days=_days(env, "EVENT_RETENTION_DAYS", cls.event_days),
         )
 
 
-def _days(env: dict[str, str], name: str, default: int) -> int:
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +33,7 @@ MAX_TEXT = 5000  # LINE's limit per text message
 MAX_LABEL = 20  # LINE's limit per quick-reply label
 MAX_QUICK_REPLIES = 13
 # connect, read (seconds); a timed-out push is retried with the same retry key.
-REQUEST_TIMEOUT = (3.05, float(os.environ.get("LINE_TIMEOUT_SECONDS", "10")))
+CONNECT_TIMEOUT = 3.05
 
 
 def _label(text: str) -> str:
@@ -76,7 +75,9 @@ def to_line_message(reply: Reply) -> TextMessage:
 class LineChannel:
     name = "line"
 
-    def __init__(self, access_token: str, endpoint: str = "https://api.line.me") -> None:
+    def __init__(self, access_token: str, endpoint: str = "https://api.line.me",
+                 timeout_seconds: float = 10.0) -> None:
+        self._timeout = (CONNECT_TIMEOUT, timeout_seconds)
         self._configuration = Configuration(host=endpoint, access_token=access_token)
         self._client = ApiClient(self._configuration)
         self._api = MessagingApi(self._client)
@@ -97,7 +98,7 @@ class LineChannel:
         try:
             self._api.reply_message_with_http_info(
                 ReplyMessageRequest(reply_token=token, messages=messages),
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
                 _preload_content=False,  # we need only the status, not the parsed body
             )
             return SendResult("sent", via="reply")
@@ -114,7 +115,7 @@ class LineChannel:
             self._api.push_message_with_http_info(
                 PushMessageRequest(to=delivery.user_id, messages=messages),
                 x_line_retry_key=delivery.idempotency_key,
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
                 _preload_content=False,
             )
             return SendResult("sent", via="push")

@@ -13,11 +13,11 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff import charts, labels
 from bot.staff.auth import require_login
-from scheduler.jobs import sla
+from common.clock import TOKYO
+from handlers import sla
 from storage import audit, cases, safety_checks
 from storage.db import transaction
 from storage.models import Case, utcnow
@@ -59,7 +59,8 @@ class Figures:
     check_answers: dict[str, int] = field(default_factory=dict)
 
 
-def compute(rows: list[Case], open_rows: list[Case], year: int, now: datetime) -> Figures:
+def compute(rows: list[Case], open_rows: list[Case], year: int, now: datetime,
+            goal: sla.Targets | None = None) -> Figures:
     start, end = fiscal_bounds(year)
     figures = Figures(year, start, end, total=len(rows))
     first = week_start(start)
@@ -77,14 +78,14 @@ def compute(rows: list[Case], open_rows: list[Case], year: int, now: datetime) -
         figures.by_priority[case.priority] += 1
         figures.by_reason[case.opened_reason] += 1
         figures.watch_requested += int(bool(case.watch_requested))
-    figures.response = _response_times(rows)
+    figures.response = _response_times(rows, goal or sla.Targets())
     figures.outcomes = cases.outcome_counts(rows)
     figures.open_age = cases.open_by_age(open_rows, now)
     return figures
 
 
-def _response_times(rows: list[Case]) -> dict[str, dict[str, float | int | None]]:
-    goal = sla.targets()
+def _response_times(rows: list[Case], goal: sla.Targets
+                    ) -> dict[str, dict[str, float | int | None]]:
     minutes = cases.first_response_minutes(rows)
     result: dict[str, dict[str, float | int | None]] = {}
     for priority, values in minutes.items():
@@ -111,7 +112,7 @@ def load(year: int, now: datetime) -> Figures:
         rows = cases.cases_between(session, start, end)
         open_rows = cases.open_cases(session)
         answers = safety_checks.answer_counts(session, start, end)
-    figures = compute(rows, open_rows, year, now)
+    figures = compute(rows, open_rows, year, now, services().config.sla)
     figures.check_answers = answers
     return figures
 

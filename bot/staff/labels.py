@@ -1,19 +1,11 @@
-"""Japanese labels staff see for topic ids, read from the NLU's topic lexicon (no spaCy)."""
+"""Japanese labels staff see; the shared vocabulary's labels come from common/."""
 
 from __future__ import annotations
 
-import tomllib
-from functools import lru_cache
-from pathlib import Path
+from common.vocabulary import ABOUT_LABELS, TOPIC_LABELS, URGENT_KIND_LABELS, topic_label
 
-from handlers.content.schema import TOPIC_IDS
+__all__ = ["ABOUT_LABELS", "URGENT_KIND_LABELS", "topic_label", "topic_labels"]
 
-TOPICS_FILE = Path(__file__).resolve().parents[2] / "nlu" / "data" / "topics.toml"
-URGENT_KIND_LABELS = {
-    "suicide": "自殺・自傷", "violence": "暴力", "abuse": "虐待", "medical": "急病・けが",
-    "missing": "行方不明", "disaster": "災害",
-}
-ABOUT_LABELS = {"self": "本人", "family": "家族", "other": "その他（知人・支援先など）"}
 CONSENT_LABELS = {"unknown": "未確認", "asked": "確認中", "granted": "同意あり",
                   "declined": "同意なし（支援会議のみ）"}
 REASON_LABELS = {"urgent": "緊急", "compound": "複合課題", "human": "職員希望",
@@ -22,21 +14,8 @@ REASON_LABELS = {"urgent": "緊急", "compound": "複合課題", "human": "職�
 REFERRAL_LABELS = {"sent": "未確認", "confirmed": "受理済み", "declined": "辞退"}
 
 
-@lru_cache(maxsize=1)
 def topic_labels() -> dict[str, str]:
-    labels = {topic: topic for topic in TOPIC_IDS}
-    try:
-        data = tomllib.loads(TOPICS_FILE.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return labels  # the ids still identify the topic
-    for topic, entry in data.items():
-        if isinstance(entry, dict) and isinstance(entry.get("label"), str):
-            labels[topic] = entry["label"]
-    return labels
-
-
-def topic_label(topic: str) -> str:
-    return topic_labels().get(topic, topic)
+    return dict(TOPIC_LABELS)
 
 
 AUDIT_LABELS = {

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.slack import CaseCard, SlackNotifier, SlackSendError, mention
 from bot.staff.labels import topic_label
 from storage import cases
+from storage import notices as case_notices
 from storage.db import transaction
 from storage.models import Case, Message, StaffUser, utcnow
 from storage.models.handoff import CaseNotification, SlackThread
@@ -175,7 +176,7 @@ def queue_new_resident_messages(session: Session, now: datetime) -> int:
                 Message.sender == "resident", Message.id > thread.last_message_id)
             .order_by(Message.id)))
         for message_id in new_ids:
-            cases.notify_slack(session, case, "message", now, message_id=message_id)
+            case_notices.enqueue(session, case, "message", now, message_id=message_id)
             queued += 1
         if new_ids:
             thread.last_message_id = new_ids[-1]

@@ -19,9 +19,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO
 from bot.services import services
-from bot.staff import actions, labels
+from bot.staff import labels
 from bot.staff.auth import require_login
 from bot.staff.forms import (
     ActionForm,
@@ -31,10 +30,11 @@ from bot.staff.forms import (
     ReplyForm,
     choices,
 )
-from scheduler.jobs import sla
+from common.clock import TOKYO
+from handlers import casework, sla
 from storage import audit, cases
 from storage.db import transaction
-from storage.models import Case, StaffUser, utcnow
+from storage.models import Booking, Case, StaffUser, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_login)
@@ -121,7 +121,7 @@ def queue() -> str:
     topic = request.args.get("topic") or None
     window = request.args.get("window") or None
     mine = request.args.get("mine") == "1"
-    goal = sla.targets()
+    goal = services().config.sla
     with services().factory() as session:
         items = cases.queue(session, statuses=statuses, topic=topic, window_id=window,
                             assignee_id=current_user.id if mine else None)
@@ -143,7 +143,7 @@ def claim(case_id: int) -> Any:
     if not _form_ok(ActionForm()):
         return redirect(url_for("staff.queue"))
     with transaction(services().factory) as session:
-        result = actions.claim(session, case_id, current_user.id, utcnow())
+        result = casework.claim(session, case_id, current_user.id, utcnow())
         owner = session.get(StaffUser, result.owner_id) if result.owner_id else None
     if result.case is None:
         abort(404)
@@ -161,9 +161,7 @@ def release(case_id: int) -> Any:
         try:
             with transaction(services().factory) as session:
                 case = _case_or_404(session, case_id)
-                cases.release(session, case, current_user.id, utcnow())
-                audit.record(session, "release", now=utcnow(), staff_id=current_user.id,
-                             case_id=case.id, resident_alias=case.resident_alias)
+                casework.release(session, case, current_user.id, utcnow())
             flash(f"相談 #{case_id} を未対応に戻しました。")
         except cases.CaseError as exc:
             flash(str(exc), "error")
@@ -195,7 +193,7 @@ def case(case_id: int) -> str:
 
 def _case_context(session: Session, found: Case, now: datetime) -> dict[str, Any]:
     return {
-        "sla": sla.sla_state(found, now, sla.targets()),
+        "sla": sla.sla_state(found, now, services().config.sla),
         "names": staff_names(session),
         "notes": cases.notes(session, found.id),
         "referrals": cases.referrals(session, found.id),
@@ -206,11 +204,7 @@ def _case_context(session: Session, found: Case, now: datetime) -> dict[str, Any
 
 
 def _booking(session: Session, found: Case) -> Any:
-    """The linked appointment, when the booking feature is installed."""
-    try:
-        from storage.models.booking import Booking
-    except ImportError:
-        return None
+    """The linked appointment, if any."""
     if found.booking_id:
         return session.get(Booking, found.booking_id)
     return session.scalar(select(Booking).where(Booking.case_id == found.id)
@@ -275,14 +269,14 @@ def _act(case_id: int, form: Any, work: Any, done: str, anchor: str = "") -> Any
 @bp.post("/cases/<int:case_id>/reply")
 def reply(case_id: int) -> Any:
     form = ReplyForm()
-    return _act(case_id, form, lambda s, c, now: actions.reply(
+    return _act(case_id, form, lambda s, c, now: casework.reply(
         s, c, current_user.id, form.text.data or "", now), "返信を送信しました。", "#reply")
 
 
 @bp.post("/cases/<int:case_id>/notes")
 def note(case_id: int) -> Any:
     form = NoteForm()
-    return _act(case_id, form, lambda s, c, now: actions.add_note(
+    return _act(case_id, form, lambda s, c, now: casework.add_note(
         s, c, current_user.id, form.text.data or "", now), "メモを追加しました。", "#notes")
 
 
@@ -291,7 +285,7 @@ def refer(case_id: int) -> Any:
     form = ReferralForm()
     known = windows()
     form.window_id.choices = choices(known.items())
-    return _act(case_id, form, lambda s, c, now: actions.refer(
+    return _act(case_id, form, lambda s, c, now: casework.refer(
         s, c, current_user.id, form.window_id.data or "", form.note.data, now, set(known)),
         "紹介を記録しました。受理の連絡があったら「受理を確認」を押してください。", "#referrals")
 
@@ -304,7 +298,7 @@ def referral_decision(referral_id: int, decision: str) -> Any:
         try:
             with transaction(services().factory) as session:
                 status = "confirmed" if decision == "confirm" else "declined"
-                case_id = actions.set_referral(session, referral_id, status, current_user.id,
+                case_id = casework.set_referral(session, referral_id, status, current_user.id,
                                                utcnow())
             flash("紹介先の受理を記録しました。" if decision == "confirm"
                   else "紹介先の辞退を記録しました。")
@@ -320,10 +314,10 @@ def close(case_id: int) -> Any:
     form = CloseForm()
     watch = None
     if form.watch.data:
-        watch = actions.WatchRequest(
+        watch = casework.WatchRequest(
             weekdays=tuple(form.watch_weekdays.data or ()), at=form.watch_time.data or "",
             consent_by=(form.watch_consent_by.data or "").strip())
-    return _act(case_id, form, lambda s, c, now: actions.close(
+    return _act(case_id, form, lambda s, c, now: casework.close(
         s, c, current_user, form.outcome.data or "", now, watch=watch),
         "ケースを終了しました。相談者には終了のメッセージを送り、以後は自動応答に戻ります。")
 

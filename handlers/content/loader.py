@@ -11,7 +11,6 @@ so ``python -m bot`` can print one clear line instead of a stack trace.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -60,10 +59,19 @@ def pack_dir(name: str) -> Path:
     return directory
 
 
+_selected = DEFAULT_PACK  # the process's pack: Config.content_pack, set by use_pack()
+
+
+def use_pack(name: str) -> None:
+    """Make ``name`` the pack load_pack() returns (bot.services does this from Config)."""
+    global _selected
+    pack_dir(name)  # a pack that is not there is an error now, not at the first message
+    _selected = name
+
+
 def load_pack(name: str | None = None) -> ContentPack:
-    """The validated pack ``name`` (default: env CONTENT_PACK, else "zushi"). Cached."""
-    resolved = name or os.environ.get(ENV_VAR) or DEFAULT_PACK
-    return _load_cached(str(pack_dir(resolved)))
+    """The validated pack ``name`` (default: the one in use, see use_pack). Cached."""
+    return _load_cached(str(pack_dir(name or _selected)))
 
 
 def clear_cache() -> None:

@@ -19,20 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from common.vocabulary import TOPIC_IDS, URGENT_KINDS
 from handlers.content.opening import OpeningHours, parse_opening
-
-# Kept in step with nlu/analysis.py (TOPIC_IDS, URGENT_KINDS); a test checks they agree.
-# Duplicated on purpose: handlers.content must not import nlu at import time.
-TOPIC_IDS: tuple[str, ...] = (
-    "elderly_care", "dementia", "disability", "child_parenting", "living_hardship",
-    "employment", "hikikomori", "isolation", "housing", "health", "mental_health",
-    "suicide_risk", "abuse", "domestic_violence", "young_carer", "double_care",
-    "foreign_resident", "disaster", "hoarding", "daily_living", "rights_advocacy",
-    "participation",
-)
-URGENT_KINDS: tuple[str, ...] = (
-    "suicide", "violence", "abuse", "medical", "missing", "disaster",
-)
 
 # Which pack file each top-level section comes from, for error messages.
 SECTION_FILES: dict[str, str] = {

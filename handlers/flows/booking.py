@@ -14,13 +14,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from common.clock import TOKYO, WEEKDAYS
 from handlers import routing
 from handlers.content import Agency, ContentPack, load_pack
 from handlers.registry import flow, intent, postback
 from handlers.replies import DatetimePicker, QuickReply, Reply
 from handlers.turn import Turn
 from storage import bookings, conversation, outbox
-from storage.bookings import TOKYO, BookingDetails, BookingError
+from storage.bookings import BookingDetails, BookingError
 from storage.cases import current_case
 from storage.models import Resident
 from storage.models.booking import MODES, Booking, Slot
@@ -30,7 +31,6 @@ LEAD = timedelta(minutes=30)  # the latest a slot can still be booked before it 
 OFFERED = 6  # slots per list; LINE shows at most 13 quick replies
 PICKER_SPAN = timedelta(days=60)
 NICKNAME_MAX = 20
-WEEKDAYS = "月火水木金土日"
 
 _STOP = re.compile(r"^(やめ|止め|中止|キャンセル|きゃんせる|取り消|とりけ|もういい|いいです|結構)")
 _YES = re.compile(

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from datetime import time
 
-from handlers import registry
+from handlers import casework, registry
 from handlers.replies import QuickReply, Reply
 from handlers.turn import Turn
 from storage import cases
@@ -163,25 +163,18 @@ def answer_checkin(turn: Turn, checkin: Checkin, answer: str) -> list[Reply]:
     elif late and checkin.case_id is not None:
         case = turn.session.get(cases.Case, checkin.case_id)
         if case is not None and case.status in cases.OPEN_STATUSES:
-            cases.add_note(turn.session, case, None,
-                           "見守り: エスカレーション後に「元気です」と返答がありました。", turn.now)
+            casework.add_note(turn.session, case, None,
+                              "見守り: エスカレーション後に「元気です」と返答がありました。",
+                              turn.now)
     return [Reply(ANSWER_TEXTS[answer])]
 
 
 def open_checkin_case(turn: Turn, answer: str) -> cases.Case:
-    analysis = turn.analysis
-    existing = cases.current_case(turn.session, turn.resident)
-    case = cases.open_case(
-        turn.session, turn.resident, reason="checkin", priority="high", now=turn.now,
-        topics=analysis.topic_ids if analysis else None,
-        topic_evidence={t.id: t.evidence for t in analysis.topics} if analysis else None,
-    )
     label = store.ANSWER_LABELS.get(answer, answer)
-    cases.add_note(turn.session, case, None, f"見守り: 「{label}」と返答がありました。", turn.now)
-    notify = getattr(cases, "notify_slack", None)  # the hand-off layer's Slack notices
-    if notify is not None:
-        notify(turn.session, case, "new_case" if existing is None else "update", turn.now)
-    return case
+    return casework.open_case(
+        turn.session, turn.resident, reason="checkin", priority="high", now=turn.now,
+        analysis=turn.analysis, note=f"見守り: 「{label}」と返答がありました。",
+    ).case
 
 
 # -- enrolling oneself ---------------------------------------------------------------

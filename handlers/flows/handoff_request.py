@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers import registry
+from handlers import casework, registry
 from handlers.content import load_pack
 from handlers.hours import format_next_open, is_open, next_open
 from handlers.replies import Reply
@@ -36,22 +36,12 @@ def file_case(
     """
     from handlers.flows.consent import consent_question
 
-    analysis = turn.analysis
-    if analysis is not None and risk is None and analysis.risk != "none":
-        risk = analysis.risk
-    existing = cases.current_case(turn.session, turn.resident)
-    case = cases.open_case(
+    message_id = cases.latest_inbound_id(turn.session, turn.resident)
+    case = casework.open_case(
         turn.session, turn.resident, reason=reason, priority=priority, now=turn.now,
-        topics=analysis.topic_ids if analysis else None,
-        topic_evidence={t.id: list(t.evidence) for t in analysis.topics} if analysis else None,
-        urgent_reason=urgent_reason, about=analysis.about if analysis else "self",
-        window_id=window_id, risk=risk,
-        risk_score=analysis.risk_score if analysis else None,
-        risk_reason=risk_reason or urgent_reason,
-    )
-    cases.attach_latest_inbound(turn.session, turn.resident, case)
-    if existing is None:
-        cases.notify_slack(turn.session, case, "new_case", turn.now)
+        analysis=turn.analysis, message_id=message_id, urgent_reason=urgent_reason,
+        window_id=window_id, risk=risk, risk_reason=risk_reason or urgent_reason,
+    ).case
     return case, consent_question(case)
 
 

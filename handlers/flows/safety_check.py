@@ -24,7 +24,7 @@ from dataclasses import asdict, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import registry
+from handlers import casework, registry
 from handlers.content import load_pack
 from handlers.hotlines import Lines, line_text, listening_line
 from handlers.inbound import TEXT
@@ -71,7 +71,8 @@ def check(turn: Turn) -> list[Reply]:
         return [*dispatch.handle_text(turn), Reply(open_line_text(turn.now, lines))]
     _attach_to_claimed_case(turn)
     asked = store.ask(
-        turn.session, turn.resident, now=turn.now, wait=WAIT, message_id=_latest_inbound(turn),
+        turn.session, turn.resident, now=turn.now, wait=WAIT,
+        message_id=cases.latest_inbound_id(turn.session, turn.resident),
         risk_score=analysis.risk_score, topics=analysis.topic_ids, evidence=_evidence(analysis),
         analysis=dump_analysis(analysis),
     )
@@ -187,20 +188,14 @@ def no_answer_case(session: Any, asked: SafetyCheck, now: datetime) -> list[Repl
     pack = load_pack()
     reason = REASON_NO_ANSWER.format(minutes=int(WAIT.total_seconds() // 60),
                                      evidence=asked.evidence or "—")
-    existing = cases.current_case(session, resident)
-    original = load_analysis(asked.analysis) if asked.analysis else None
-    case = cases.open_case(
+    original = load_analysis(asked.analysis) if asked.analysis else Analysis(
+        text="", risk="check", risk_score=asked.risk_score,
+        topics=[TopicHit(t, 1.0, []) for t in asked.topics or []])
+    case = casework.open_case(
         session, resident, reason="check_no_answer", priority="high", now=now,
-        topics=list(asked.topics or []),
-        topic_evidence={t.id: list(t.evidence) for t in original.topics} if original else None,
-        about=original.about if original else "self", risk="check",
-        risk_score=asked.risk_score, risk_reason=reason,
-    )
+        analysis=original, message_id=asked.message_id, risk="check", risk_reason=reason,
+    ).case
     asked.case_id = case.id
-    if asked.message_id and (message := session.get(Message, asked.message_id)) is not None:
-        message.case_id = message.case_id or case.id
-    if existing is None:
-        cases.notify_slack(session, case, "new_case", now)
     replies = [Reply("\n".join([pack.text("check_no_answer"), open_line_text(now)]))]
     if (note := hours_note(now)) is not None:
         replies.append(note)
@@ -230,14 +225,6 @@ def _flow_of(state: Any) -> dict[str, Any]:
             "expires_at": state.expires_at.isoformat() if state.expires_at else None}
 
 
-def _latest_inbound(turn: Turn) -> int | None:
-    from sqlalchemy import select
-
-    return turn.session.scalar(
-        select(Message.id).where(Message.resident_id == turn.resident.id,
-                                 Message.direction == "in").order_by(Message.id.desc()).limit(1))
-
-
 def _attach_original(turn: Turn, asked: SafetyCheck) -> None:
     """Staff who pick the case up see the message the question was about."""
     if asked.message_id is None:
@@ -260,9 +247,8 @@ def _attach_to_claimed_case(turn: Turn) -> None:
     case = cases.handled_by_person(turn.session, turn.resident)
     if case is None:
         return
-    message_id = cases.attach_latest_inbound(turn.session, turn.resident, case)
-    cases.resident_wrote(case)
-    cases.notify_slack(turn.session, case, "message", turn.now, message_id=message_id)
+    message_id = cases.latest_inbound_id(turn.session, turn.resident)
+    casework.resident_wrote(turn.session, case, message_id, turn.now)
 
 
 def _evidence(analysis: Analysis) -> str:

@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from handlers.content.loader import ContentPackError, load_pack, load_pack_dir
+from bot.config import load_config
+from handlers.content.loader import ContentPackError, load_pack, load_pack_dir, use_pack
 from handlers.content.schema import REQUIRED_COPY_KEYS, TOPIC_IDS, URGENT_KINDS
+from tests.conftest import _KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = Path("/work/shared/seeds/000_34f8e4ce90558a7e.txt")
+_REQUIRED = {"SECRET_KEY": "s", "PSEUDONYM_KEY": _KEYS["pseudonym"],
+             "ENCRYPTION_KEYS": _KEYS["encryption"]}
 
 
 def test_zushi_pack_loads_with_its_parts(pack):
@@ -24,18 +28,19 @@ def test_zushi_pack_loads_with_its_parts(pack):
     assert pack.hotlines and pack.resources and pack.towns
 
 
-def test_load_pack_defaults_to_env_content_pack(monkeypatch, pack_copy):
+def test_load_pack_defaults_to_the_configured_content_pack(pack_copy):
     load_pack.cache_clear()
-    monkeypatch.setenv("CONTENT_PACK", str(pack_copy))
+    use_pack(str(pack_copy))  # what bot.services does with Config.content_pack
     try:
         assert load_pack().meta.id == "zushi"
         assert load_pack() is load_pack()  # cached
     finally:
+        use_pack("zushi")
         load_pack.cache_clear()
 
 
-def test_load_pack_defaults_to_zushi(monkeypatch):
-    monkeypatch.delenv("CONTENT_PACK", raising=False)
+def test_load_pack_defaults_to_zushi():
+    assert load_config("scheduler", env=dict(_REQUIRED)).content_pack == "zushi"
     assert load_pack().meta.id == "zushi"
 
 

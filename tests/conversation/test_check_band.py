@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 import handlers
-from bot.config import TOKYO
+from common.clock import TOKYO
 from handlers import registry
 from handlers.inbound import POSTBACK, TEXT, Inbound
 from handlers.replies import Reply

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 from tests.conversation.conftest import joined
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 from handlers import registry
 from handlers.replies import Reply
 from storage import conversation

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.config import TOKYO
 from bot.worker import Worker
+from common.clock import TOKYO
 from nlu.analysis import Analysis
 from scheduler.jobs import safety_checks as sweep
 from storage.models import Message, SafetyCheck

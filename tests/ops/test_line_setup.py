@@ -11,6 +11,7 @@ import pytest
 
 from bot import line_setup
 from bot.cli import main
+from bot.config import load_config
 from bot.line_setup import BUTTONS, HEIGHT, MENU_NAME, WIDTH, LineSetupError
 from tests.conftest import _KEYS
 from tests.ops.fake_line_admin import FakeLineAdmin
@@ -134,13 +135,18 @@ def test_an_unusable_image_is_refused_before_anything_is_created(line, image, pr
 
 
 def test_the_webhook_url_is_derived_from_the_public_base_url():
-    env = {"PUBLIC_BASE_URL": "https://madoguchi.city.zushi.example/",
-           "LINE_DATA_API_ENDPOINT": "https://data.example"}
-    api, data, webhook = line_setup.endpoints_from_env(env)
+    def endpoints(**env: str) -> tuple[str, str, str | None]:
+        config = load_config("scheduler", env={
+            "SECRET_KEY": "s", "PSEUDONYM_KEY": _KEYS["pseudonym"],
+            "ENCRYPTION_KEYS": _KEYS["encryption"], **env})
+        return (config.line_api_endpoint, config.line_data_api_endpoint,
+                line_setup.webhook_url(config.public_base_url))
+
+    api, data, webhook = endpoints(PUBLIC_BASE_URL="https://madoguchi.city.zushi.example/",
+                                   LINE_DATA_API_ENDPOINT="https://data.example")
     assert (api, data) == ("https://api.line.me", "https://data.example")
     assert webhook == "https://madoguchi.city.zushi.example/callback/line"
-    assert line_setup.endpoints_from_env({}) == ("https://api.line.me",
-                                                 "https://api-data.line.me", None)
+    assert endpoints() == ("https://api.line.me", "https://api-data.line.me", None)
 
 
 def test_the_button_texts_mean_what_the_buttons_say():
