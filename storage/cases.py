@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from common.vocabulary import RISK_LEVELS
 from storage.models import Case, CaseNote, Message, Referral, Resident
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
-RISK_RANK = {"urgent": 0, "check": 1, "none": 2}
-RISK_LABELS = {"urgent": "緊急", "check": "確認が必要", "none": "なし"}
+RISK_RANK = {level: rank for rank, level in enumerate(RISK_LEVELS)}  # urgent first
 OPEN_STATUSES = ("new", "claimed", "waiting")
 
 
