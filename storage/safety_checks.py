@@ -15,7 +15,7 @@ from storage.privacy import before_delete
 ANSWERS = ("danger", "fine", "person", "no_answer")
 ANSWER_LABELS = {"danger": "今、危ない", "fine": "そうではない", "person": "人と話したい",
                  "no_answer": "応答なし", "waiting": "回答待ち"}
-KEEP_UNANSWERED_TEXT = timedelta(days=1)  # then the stored message is dropped
+KEEP_UNANSWERED_TEXT = timedelta(days=1)  # then the message and evidence words are dropped
 
 
 def ask(session: Session, resident: Resident, *, now: datetime, wait: timedelta,
@@ -66,13 +66,14 @@ def due(session: Session, now: datetime) -> list[int]:
 
 
 def forget_old_texts(session: Session, now: datetime) -> int:
-    """Unanswered questions keep their message only a day (a late 「そうではない」 can still
-    carry on with it); after that only the labels stay."""
+    """A day after the question, only the labels stay: the message (kept so a late
+    「そうではない」 can still carry on with it) and the evidence words (which may quote the
+    resident; the case keeps its own copy, anonymised with it) are dropped."""
     result = session.execute(
         update(SafetyCheck)
-        .where(SafetyCheck.analysis.is_not(None),
-               SafetyCheck.asked_at <= now - KEEP_UNANSWERED_TEXT)
-        .values(analysis=None)
+        .where(SafetyCheck.asked_at <= now - KEEP_UNANSWERED_TEXT,
+               (SafetyCheck.analysis.is_not(None)) | (SafetyCheck.evidence.is_not(None)))
+        .values(analysis=None, evidence=None)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount

@@ -330,3 +330,14 @@ def test_the_sweep_is_registered_with_the_scheduler_and_runs_from_its_entry_poin
     monkeypatch.setattr(context, "_services", svc)
     sweep.sweep()
     assert bot.checks()[0].answer == "no_answer"
+
+
+def test_after_a_day_only_the_labels_of_a_question_stay(bot, svc):
+    bot.say(VAGUE, WEEKDAY_10, reading(VAGUE, topics=(("isolation", "疲れ"),)))
+    sweep.run(svc.factory, WEEKDAY_10 + timedelta(hours=23))
+    [asked] = bot.checks()
+    assert asked.answer == "no_answer" and asked.analysis is not None  # a late answer still works
+    sweep.run(svc.factory, WEEKDAY_10 + timedelta(days=1))
+    [asked] = bot.checks()
+    assert (asked.analysis, asked.evidence) == (None, None)
+    assert (asked.answer, asked.topics) == ("no_answer", ["isolation"])
