@@ -64,6 +64,8 @@ class Config:
     cluster_workers: int = 2
     cluster_schedulers: int = 1
     web_concurrency: int = 2
+    # The city allows an admin to publish content they edited themselves (no second person).
+    content_self_publish: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -183,6 +185,7 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         cluster_workers=int(_number(env, "WORKERS", 2)),
         cluster_schedulers=int(_number(env, "SCHEDULERS", 1)),
         web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
+        content_self_publish=_flag(env, "CONTENT_SELF_PUBLISH", False),
         notes=notes,
     )
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine
@@ -25,6 +28,31 @@ class Services:
     channels: dict[str, Channel]
     # Set once everything this process must run (worker, NLU) is ready for traffic.
     ready: threading.Event = field(default_factory=threading.Event)
+
+    def case_notices(self) -> SlackCaseNotices | None:
+        """Case notices for the SLA sweep, when Slack is configured (scheduler.context)."""
+        from bot.channels.slack import notifier_for
+
+        notifier = notifier_for(self.config)
+        return SlackCaseNotices(notifier) if notifier is not None else None
+
+
+@dataclass(frozen=True)
+class SlackCaseNotices:
+    """bot.staff.notices behind the scheduler's CaseNotices protocol (scheduler/ may not
+    import bot/)."""
+
+    notifier: Any
+
+    def queue_resident_messages(self, session: Session, now: datetime) -> int:
+        from bot.staff import notices
+
+        return notices.queue_new_resident_messages(session, now)
+
+    def deliver(self, factory: sessionmaker[Session], clock: Callable[[], datetime]) -> int:
+        from bot.staff import notices
+
+        return notices.deliver(factory, self.notifier, clock=clock)
 
 
 def build_channels(config: Config) -> dict[str, Channel]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import handlers
 from bot import observability
 from bot.channels.base import TOKEN_REFUSED, Channel, Delivery
+from handlers.content import live as content_live
 from handlers.inbound import FOLLOW, TEXT, UNFOLLOW
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -98,6 +99,7 @@ class Worker:
         self.event_lease, self.send_lease = event_lease, send_lease
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.ready = threading.Event()
+        self._warm = False  # the FAQ index is built ahead (run with warm_up)
         self._senders = ThreadPoolExecutor(
             max_workers=delivery_threads, thread_name_prefix="send"
         )
@@ -106,6 +108,7 @@ class Worker:
 
     def drain_once(self, limit: int = 20) -> int:
         """Claim and handle one batch of events, then deliver what they queued."""
+        self._follow_content()
         with transaction(self.factory) as session:
             ids = events.claim(session, self.id, self.clock(), limit, lease=self.event_lease)
         analyses = self._analyse_batch(ids)
@@ -113,6 +116,12 @@ class Worker:
             self.process(event_id, analyses.get(event_id))
         self.deliver()
         return len(ids)
+
+    def _follow_content(self) -> None:
+        """Each batch reads the content version published now (staff edits, rollbacks);
+        a warmed worker rebuilds its FAQ index here, before a resident waits for it."""
+        if content_live.refresh(self.factory) and self._warm:
+            handlers.warm_up()
 
     def _analyse_batch(self, ids: list[int]) -> dict[int, Analysis]:
         """Read the batch's texts in one batched GiNZA pass, outside any transaction (so
@@ -184,8 +193,9 @@ class Worker:
             analysis = None
         elif analysis is None or analysis.text != inbound.text:
             analysis = self.analyze(inbound.text, now)
-        self._record_inbound(session, resident, event, inbound.kind, inbound.text, analysis, now)
-        replies = self.handle(Turn(session, resident, inbound, analysis, now))
+        message = self._record_inbound(session, resident, event, inbound.kind, inbound.text,
+                                       analysis, now)
+        replies = self.handle(Turn(session, resident, inbound, analysis, now, message))
         if replies:
             fresh = inbound.reply_token is not None
             outbox.enqueue(
@@ -201,19 +211,20 @@ class Worker:
     def _record_inbound(
         session: Session, resident: Resident, event: InboundEvent, kind: str,
         text: str | None, analysis: Analysis | None, now: datetime,
-    ) -> None:
+    ) -> Message:
         labels = None
         if analysis is not None:
             labels = analysis.to_dict()
             for private in ("text", "pii", "lemmas"):
                 labels.pop(private, None)
-        session.add(
-            Message(
-                resident_id=resident.id, direction="in", sender="resident", kind=kind,
-                text=text, masked_text=analysis.masked_text() if analysis else text,
-                analysis=labels, inbound_event_id=event.id, created_at=now,
-            )
+        message = Message(
+            resident_id=resident.id, direction="in", sender="resident", kind=kind,
+            text=text, masked_text=analysis.masked_text() if analysis else text,
+            analysis=labels, inbound_event_id=event.id, created_at=now,
         )
+        session.add(message)
+        session.flush()  # its id files it under a case and relays it to staff
+        return message
 
     @staticmethod
     def _finish(event: InboundEvent, status: str, now: datetime) -> None:
@@ -291,7 +302,9 @@ class Worker:
             import nlu
 
             nlu.load()  # in this thread: the pipeline is used only from here
+            content_live.refresh(self.factory)
             handlers.warm_up()
+            self._warm = True
         self.ready.set()
         log.info("worker %s ready", self.id)
         while not stop.is_set():

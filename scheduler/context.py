@@ -5,6 +5,8 @@ scheduler does not import bot/ (the layer that builds them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -30,6 +32,13 @@ class JobSettings(Protocol):
     def slack_enabled(self) -> bool: ...
 
 
+class CaseNotices(Protocol):
+    """Sending case notices to staff (Slack), provided by bot/ when Slack is configured."""
+
+    def queue_resident_messages(self, session: Session, now: datetime) -> int: ...
+    def deliver(self, factory: sessionmaker[Session], clock: Callable[[], datetime]) -> int: ...
+
+
 class JobServices(Protocol):
     @property
     def config(self) -> JobSettings: ...
@@ -37,6 +46,7 @@ class JobServices(Protocol):
     def engine(self) -> Engine: ...
     @property
     def factory(self) -> sessionmaker[Session]: ...
+    def case_notices(self) -> CaseNotices | None: ...
 
 
 _services: JobServices | None = None

@@ -392,14 +392,3 @@ def open_by_age(cases: list[Case], now: datetime) -> dict[str, int]:
                 counts[label] += 1
                 break
     return counts
-
-
-def latest_inbound_id(session: Session, resident: Resident) -> int | None:
-    """The resident's newest inbound message: the one being handled (the worker stores it
-    before calling handlers, and events of one resident are handled one at a time)."""
-    return session.scalar(
-        select(Message.id)
-        .where(Message.resident_id == resident.id, Message.direction == "in")
-        .order_by(Message.id.desc())
-        .limit(1)
-    )

@@ -18,6 +18,7 @@ from bot.staff import charts, labels
 from bot.staff.auth import require_login
 from common.clock import TOKYO
 from handlers import sla
+from handlers.content import checks as content_checks
 from storage import audit, cases, safety_checks
 from storage.db import transaction
 from storage.models import Case, utcnow
@@ -153,7 +154,15 @@ def dashboard() -> str:
         recent_weeks=recent, topic_name=_topic_name,
         answer_labels=safety_checks.ANSWER_LABELS,
         years=list(range(fiscal_year(now), fiscal_year(now) - 5, -1)),
+        stale=_stale_content(now), stale_days=content_checks.STALE_AFTER_DAYS,
     )
+
+
+def _stale_content(now: datetime) -> list[content_checks.Stale]:
+    """Hotlines and FAQ answers of the published content nobody has checked for a year."""
+    from handlers.content import load_pack
+
+    return content_checks.stale_items(load_pack(), now.astimezone(TOKYO).date())
 
 
 @bp.get("/dashboard.csv")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import time
+from datetime import date, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -117,6 +117,10 @@ class ServedArea(_Model):
     partial: bool = False  # only some 番/号 of these 丁目 (detail says which)
     place: str | None = None  # a named estate that identifies the area on its own, e.g. 葉桜団地
     detail: str | None = None  # verbatim wording from the source, e.g. "35~37番、葉桜団地を除く"
+    # For a partial 丁目: the 番 it covers (ban) or all but (ban_except). A 番 split further by
+    # 号 is listed for both centres, so it stays "ambiguous" and both are offered.
+    ban: list[int] = Field(default_factory=list)
+    ban_except: list[int] = Field(default_factory=list)
 
     @field_validator("chome")
     @classmethod
@@ -125,12 +129,16 @@ class ServedArea(_Model):
             raise ValueError("丁目 numbers start at 1")
         return value
 
-    def covers(self, town: str, chome: int | None) -> bool:
+    def covers(self, town: str, chome: int | None, ban: int | None = None) -> bool:
         if town != self.town:
             return False
         if chome is None or not self.chome:
             return True
-        return chome in self.chome
+        if chome not in self.chome:
+            return False
+        if ban is None:
+            return True
+        return (not self.ban or ban in self.ban) and ban not in self.ban_except
 
 
 class Agency(_Model):
@@ -205,6 +213,7 @@ class FaqEntry(_Model):
     keywords: list[str] = Field(default_factory=list)
     agencies: list[str] = Field(default_factory=list)  # agency ids the answer points to
     source: str | None = None
+    reviewed_on: date | None = None  # when staff last confirmed the answer (console)
 
     @field_validator("topics")
     @classmethod
@@ -255,6 +264,7 @@ class Hotline(_Model):
     area: str | None = None  # e.g. 神奈川県 for #7119
     source: str = Field(min_length=1)  # the official body that publishes the number
     source_url: str | None = None
+    checked_on: date | None = None  # when staff last checked number and hours at the source
     unclear: list[str] = Field(default_factory=list)
 
     @field_validator("topics")

@@ -2,6 +2,7 @@
 
 from handlers.flows import (  # noqa: F401, I001
     consent,
+    context,
     consult,
     faq,
     fallback,

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from common.clock import TOKYO, WEEKDAYS
 from handlers import routing
 from handlers.content import Agency, ContentPack, load_pack
+from handlers.postback import encode
 from handlers.registry import flow, intent, postback
 from handlers.replies import DatetimePicker, QuickReply, Reply
 from handlers.turn import Turn
+from nlu.when import ambiguous_hours
 from storage import bookings, conversation, outbox
 from storage.bookings import BookingDetails, BookingError
 from storage.cases import current_case
@@ -153,6 +155,8 @@ def start(turn: Turn) -> list[Reply] | None:
         bookings.MAX_FUTURE_BOOKINGS
     ):
         return _refused(turn, "limit")
+    if (ask := ask_am_pm(turn)) is not None:
+        return ask
     wish = _wish(turn)
     if len(windows) == 1:
         return _slots_for(turn, windows[0].id, None, wish)
@@ -162,8 +166,8 @@ def start(turn: Turn) -> list[Reply] | None:
     text = "ご予約ですね。ありがとうございます。\nどちらの窓口でご相談されますか。"
     if best is not None:
         text += f"\nお話の内容やお住まいからは、{best.name}がおすすめです。"
-    buttons = [QuickReply(window_label(a), data=f"booking:win:{a.id}") for a in windows[:10]]
-    return [Reply(text, [*buttons, QuickReply("やめる", data="booking:stop")])]
+    buttons = [QuickReply(window_label(a), data=encode(FLOW, "win", a.id)) for a in windows[:10]]
+    return [Reply(text, [*buttons, QuickReply("やめる", data=encode(FLOW, "stop"))])]
 
 
 # -- offering slots -----------------------------------------------------------------------
@@ -171,8 +175,7 @@ def start(turn: Turn) -> list[Reply] | None:
 
 def _slot_buttons(slots: list[Slot], move: int | None) -> list[QuickReply]:
     with_mode = len({s.mode for s in slots}) > 1
-    suffix = f":{move}" if move else ""
-    return [QuickReply(slot_label(s, with_mode), data=f"booking:slot:{s.id}{suffix}")
+    return [QuickReply(slot_label(s, with_mode), data=encode(FLOW, "slot", s.id, move or None))
             for s in slots]
 
 
@@ -191,16 +194,15 @@ def slot_list(
                 "いまご予約いただける空きがありません。")
         if phone:
             text += f"\nお急ぎのときは、お電話({phone})でもご相談いただけます。"
-        return [Reply(text, [QuickReply("やめる", data="booking:stop")])]
-    suffix = f":{move}" if move else ""
+        return [Reply(text, [QuickReply("やめる", data=encode(FLOW, "stop"))])]
     last = int(slots[-1].starts_at.timestamp())
     first = local(slots[0].starts_at)
     buttons = _slot_buttons(slots, move) + [
-        QuickReply("もっと先の日時", data=f"booking:more:{window_id}:{last}{suffix}"),
-        QuickReply("やめる", data="booking:stop"),
+        QuickReply("もっと先の日時", data=encode(FLOW, "more", window_id, last, move or None)),
+        QuickReply("やめる", data=encode(FLOW, "stop")),
     ]
     picker = DatetimePicker(
-        "日時を指定する", data=f"booking:pick:{window_id}{suffix}", initial=first,
+        "日時を指定する", data=encode(FLOW, "pick", window_id, move or None), initial=first,
         min=local(turn.now + LEAD), max=local(turn.now + PICKER_SPAN),
     )
     text = (f"{intro}\nご都合のよい日時を選んでください。"
@@ -249,23 +251,23 @@ def confirm(turn: Turn, slot: Slot, move: int | None) -> list[Reply]:
     data = {**state.data, "window": slot.window_id, "slot": slot.id, "move": move}
     conversation.enter(state, FLOW, "confirm", turn.now, data=data)
     details = _details(data)
-    suffix = f"{slot.id}:{move}" if move else f"{slot.id}"
+    chosen = (slot.id, move or None)
     lead = "次の日時に変更します。" if move else "次の内容でご予約します。"
     lead += "よろしいですか。"
     text = f"{lead}\n{describe(pack, slot, details)}"
     if note := mode_note(pack, slot, details.callback):
         text += f"\n{note}"
     text += "\nお名前やお電話番号は、なくても大丈夫です。"
-    contact = (QuickReply("連絡はLINEで", data=f"booking:cb:line:{suffix}")
+    contact = (QuickReply("連絡はLINEで", data=encode(FLOW, "cb", "line", *chosen))
                if details.callback == "phone"
-               else QuickReply("電話で連絡がほしい", data=f"booking:cb:phone:{suffix}"))
+               else QuickReply("電話で連絡がほしい", data=encode(FLOW, "cb", "phone", *chosen)))
     return [Reply(text, [
-        QuickReply("予約する", data=f"booking:ok:{suffix}"),
-        QuickReply("お名前を伝える", data=f"booking:name:{suffix}"),
+        QuickReply("予約する", data=encode(FLOW, "ok", *chosen)),
+        QuickReply("お名前を伝える", data=encode(FLOW, "name", *chosen)),
         contact,
-        QuickReply("ほかの日時にする", data=f"booking:win:{slot.window_id}"
-                   + (f":{move}" if move else "")),
-        QuickReply("やめる", data="booking:stop"),
+        QuickReply("ほかの日時にする", data=encode(FLOW, "win", slot.window_id,
+                                                              move or None)),
+        QuickReply("やめる", data=encode(FLOW, "stop")),
     ])]
 
 
@@ -333,8 +335,7 @@ def _ints(parts: list[str]) -> list[int | None]:
 
 @postback("booking")
 def on_postback(turn: Turn) -> list[Reply] | None:
-    parts = (turn.inbound.postback_data or "").split(":")[1:]
-    action, args = (parts[0] if parts else ""), parts[1:]
+    action, args = turn.postback.arg(0), list(turn.postback.args[1:])
     handler = _ACTIONS.get(action)
     if handler is None:
         return [Reply("ごめんなさい、もう一度お試しください。", [_check_button()])]
@@ -350,6 +351,24 @@ def _win(turn: Turn, args: list[str]) -> list[Reply]:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     wish = state.data.get("wish") if state.flow == FLOW else None
     return _slots_for(turn, window_id, move, wish)
+
+
+def ask_am_pm(turn: Turn) -> list[Reply] | None:
+    """「3時」 could be 午前 or 午後: ask, with buttons that resend the message with each."""
+    text = unicodedata.normalize("NFKC", turn.inbound.text or "")
+    hours = ambiguous_hours(text)
+    if not hours:
+        return None
+    hour = hours[0]
+    return [Reply(load_pack().text("ask_am_pm", hour=hour), [
+        QuickReply(f"午前{hour}時", text=_with_part(text, "午前")),
+        QuickReply(f"午後{hour}時", text=_with_part(text, "午後")),
+    ])]
+
+
+def _with_part(text: str, part: str) -> str:
+    return re.sub(r"([0-9]{1,2}|[一二三四五六七八九十]{1,2})(時|じ)", part + r"\1\2", text,
+                  count=1)
 
 
 def _wish(turn: Turn) -> list[list[str]] | None:
@@ -432,8 +451,8 @@ def _ask_detail(turn: Turn, args: list[str], step: str, question: str) -> list[R
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     conversation.enter(state, FLOW, step, turn.now,
                        data={**state.data, "slot": slot_id, "move": move})
-    suffix = f"{slot_id}:{move}" if move else f"{slot_id}"
-    return [Reply(question, [QuickReply("なしで進める", data=f"booking:back:{suffix}")])]
+    return [Reply(question, [QuickReply("なしで進める",
+                                        data=encode(FLOW, "back", slot_id, move or None))])]
 
 
 def _back_to_confirm(turn: Turn, args: list[str]) -> list[Reply]:
@@ -475,17 +494,18 @@ def manage(turn: Turn) -> list[Reply]:
             return _move(turn, [str(booking.id)])
         slot = turn.session.get(Slot, booking.slot_id)
         return [Reply(f"ご予約は次のとおりです。\n{describe(pack, slot)}", [
-            QuickReply("時間を変える", data=f"booking:move:{booking.id}"),
-            QuickReply("キャンセルする", data=f"booking:cancel:{booking.id}"),
-            QuickReply("このままでOK", data="booking:keep"),
+            QuickReply("時間を変える", data=encode(FLOW, "move", booking.id)),
+            QuickReply("キャンセルする", data=encode(FLOW, "cancel", booking.id)),
+            QuickReply("このままでOK", data=encode(FLOW, "keep")),
         ])]
     lines, buttons = ["ご予約は次のとおりです。"], []
     for number, booking in enumerate(held, start=1):
         slot = turn.session.get(Slot, booking.slot_id)
         lines.append(f"{number}. {_booking_line(pack, booking, slot)}")
-        buttons += [QuickReply(f"{number}の時間を変える", data=f"booking:move:{booking.id}"),
-                    QuickReply(f"{number}をキャンセル", data=f"booking:cancel:{booking.id}")]
-    return [Reply("\n".join(lines), [*buttons, QuickReply("このままでOK", data="booking:keep")])]
+        buttons += [QuickReply(f"{number}の時間を変える", data=encode(FLOW, "move", booking.id)),
+                    QuickReply(f"{number}をキャンセル", data=encode(FLOW, "cancel", booking.id))]
+    keep = QuickReply("このままでOK", data=encode(FLOW, "keep"))
+    return [Reply("\n".join(lines), [*buttons, keep])]
 
 
 def _owned(turn: Turn, args: list[str]) -> Booking | None:
@@ -503,8 +523,8 @@ def _ask_cancel(turn: Turn, args: list[str]) -> list[Reply]:
                       [_check_button()])]
     slot = turn.session.get(Slot, booking.slot_id)
     return [Reply(f"{when_text(slot)}のご予約をキャンセルしますか。", [
-        QuickReply("キャンセルする", data=f"booking:cancelok:{booking.id}"),
-        QuickReply("やめておく", data="booking:keep"),
+        QuickReply("キャンセルする", data=encode(FLOW, "cancelok", booking.id)),
+        QuickReply("やめておく", data=encode(FLOW, "keep")),
     ])]
 
 
@@ -518,7 +538,7 @@ def _cancel_ok(turn: Turn, args: list[str]) -> list[Reply]:
     return [Reply(
         f"{when_text(slot)}のご予約をキャンセルしました。ご連絡ありがとうございます。"
         "\nまたいつでもご予約いただけます。",
-        [QuickReply("別の日時で予約", data=f"booking:win:{booking.window_id}")],
+        [QuickReply("別の日時で予約", data=encode(FLOW, "win", booking.window_id))],
     )]
 
 
@@ -568,6 +588,8 @@ def on_text(turn: Turn) -> list[Reply] | None:
         return _back_to_confirm(turn, [str(data.get("slot")), *([str(move)] if move else [])])
     if state.step == "phone":
         return _phone_answer(turn, data)
+    if analysis is not None and analysis.when and (ask := ask_am_pm(turn)) is not None:
+        return ask
     if analysis is not None and analysis.when and data.get("window"):
         ranges = [(r.start, r.end) for r in analysis.when]
         return slots_for_wish(turn, data["window"], ranges, move)
@@ -591,7 +613,7 @@ def _phone_answer(turn: Turn, data: dict) -> list[Reply]:
     args = [str(data.get("slot")), *([str(move)] if move else [])]
     if found is None:
         return [Reply("お電話番号が読み取れませんでした。例: 090-1234-5678",
-                      [QuickReply("LINEでの連絡にする", data="booking:cb:line:" + ":".join(args))])]
+                      [QuickReply("LINEでの連絡にする", data=encode(FLOW, "cb", "line", *args))])]
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     state.data = {**data, "callback": "phone", "phone": found.group(0)}
     return _back_to_confirm(turn, args)
@@ -613,7 +635,7 @@ def reminder_replies(session: Session, booking: Booking, now: datetime) -> list[
         text += f"\n{note}"
     text += "\nご都合が悪くなったときは、お気軽にお知らせください。"
     return [Reply(text, [_check_button(),
-                         QuickReply("キャンセルしたい", data=f"booking:cancel:{booking.id}")])]
+                         QuickReply("キャンセルしたい", data=encode(FLOW, "cancel", booking.id))])]
 
 
 def slot_cancelled_replies(session: Session, booking: Booking, slot: Slot) -> list[Reply]:
@@ -621,7 +643,7 @@ def slot_cancelled_replies(session: Session, booking: Booking, slot: Slot) -> li
     text = (f"大切なお知らせです。{when_text(slot)}の{name}でのご予約は、"
             "窓口の都合により取りやめとなりました。ご迷惑をおかけし、申し訳ありません。"
             "\nよろしければ、別の日時をお選びください。")
-    return [Reply(text, [QuickReply("別の日時を選ぶ", data=f"booking:win:{slot.window_id}")])]
+    return [Reply(text, [QuickReply("別の日時を選ぶ", data=encode(FLOW, "win", slot.window_id))])]
 
 
 def notify_cancelled(

@@ -13,11 +13,15 @@ import unicodedata
 from datetime import time
 
 from handlers import casework, registry
+from handlers.flows.safety import urgent
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.turn import Turn
 from storage import cases
 from storage import checkins as store
 from storage.models import Checkin, CheckinEnrolment
+
+FLOW = "checkin"  # the postback prefix
 
 # -- what the bot says ---------------------------------------------------------------
 
@@ -92,9 +96,9 @@ def greeting_for(hour: int) -> str:
 
 def answer_buttons(checkin_id: int) -> list[QuickReply]:
     return [
-        QuickReply(label="元気です", data=f"checkin:ok:{checkin_id}", text="元気です"),
-        QuickReply(label="少し不安", data=f"checkin:uneasy:{checkin_id}", text="少し不安"),
-        QuickReply(label="話したい", data=f"checkin:talk:{checkin_id}", text="話したい"),
+        QuickReply(label="元気です", data=encode(FLOW, "ok", checkin_id), text="元気です"),
+        QuickReply(label="少し不安", data=encode(FLOW, "uneasy", checkin_id), text="少し不安"),
+        QuickReply(label="話したい", data=encode(FLOW, "talk", checkin_id), text="話したい"),
     ]
 
 
@@ -110,11 +114,9 @@ def reminder_replies(checkin_id: int) -> list[Reply]:
 # -- answers -------------------------------------------------------------------------
 
 
-@registry.postback("checkin")
+@registry.postback(FLOW)
 def on_postback(turn: Turn) -> list[Reply] | None:
-    parts = (turn.inbound.postback_data or "").split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    arg = parts[2] if len(parts) > 2 else ""
+    action, arg = turn.postback.arg(0), turn.postback.arg(1)
     if action in ("ok", "uneasy", "talk"):
         return _button_answer(turn, action, arg)
     if action == "enrol":
@@ -141,8 +143,6 @@ def typed_answer(turn: Turn) -> list[Reply] | None:
     if checkin is None or turn.analysis is None:
         return None
     if turn.analysis.urgent:
-        from handlers.flows.safety import urgent
-
         store.record_answer(checkin, "urgent", turn.now)
         replies = urgent(turn)
         found = cases.current_case(turn.session, turn.resident)
@@ -195,13 +195,13 @@ def wants_to_end(text: str | None) -> bool:
 
 def explain() -> list[Reply]:
     return [Reply(EXPLAIN_TEXT, [
-        QuickReply(label="申し込む", data="checkin:enrol:yes", text="申し込む"),
-        QuickReply(label="やめておく", data="checkin:enrol:no", text="やめておく"),
+        QuickReply(label="申し込む", data=encode(FLOW, "enrol", "yes"), text="申し込む"),
+        QuickReply(label="やめておく", data=encode(FLOW, "enrol", "no"), text="やめておく"),
     ])]
 
 
 def _plan_buttons() -> list[QuickReply]:
-    return [QuickReply(label=label, data=f"checkin:plan:{key}", text=label)
+    return [QuickReply(label=label, data=encode(FLOW, "plan", key), text=label)
             for key, (label, _) in PLANS.items()]
 
 
@@ -235,8 +235,8 @@ def _end_step(turn: Turn, step: str) -> list[Reply]:
     if step == "no":
         return [Reply(KEPT_TEXT)]
     return [Reply(END_ASK_TEXT, [
-        QuickReply(label="やめる", data="checkin:end:yes", text="やめる"),
-        QuickReply(label="続ける", data="checkin:end:no", text="続ける"),
+        QuickReply(label="やめる", data=encode(FLOW, "end", "yes"), text="やめる"),
+        QuickReply(label="続ける", data=encode(FLOW, "end", "no"), text="続ける"),
     ])]
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from handlers.case_filing import hand_over
 from handlers.content import load_pack
+from handlers.menu import MAIN_MENU
 from handlers.replies import Reply
 from handlers.turn import Turn
 from storage import conversation
@@ -23,19 +25,16 @@ def nothing_to_read(text: str | None) -> bool:
 
 
 def gentle(turn: Turn) -> list[Reply]:
-    from handlers.flows.welcome import MAIN_MENU
-
     return [Reply(load_pack().text("emoji_only"), MAIN_MENU)]
 
 
 def not_understood(turn: Turn) -> list[Reply]:
-    from handlers.flows.consult import unplaced
-    from handlers.flows.handoff_request import hand_over
-
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     state.not_understood = (state.not_understood or 0) + 1
     if state.not_understood >= HAND_OVER_AFTER:
         return hand_over(turn, reason="not_understood")
+    from handlers.flows.consult import unplaced  # consult imports the case pieces too
+
     return unplaced(turn)
 
 

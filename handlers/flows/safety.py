@@ -10,6 +10,7 @@ nothing may delay the numbers.
 
 from __future__ import annotations
 
+from handlers.case_filing import file_case, when_a_person_reads
 from handlers.content import load_pack
 from handlers.hotlines import Lines, choose, line_text, window_text
 from handlers.hours import is_open
@@ -27,13 +28,12 @@ def urgent(turn: Turn, risk_reason: str | None = None) -> list[Reply]:
     """The numbers, the rest, an urgent case. ``turn.analysis`` is the message's reading
     (for a 「今、危ない」 answer: the message the question was about)."""
     from handlers.flows import safety_check
-    from handlers.flows.handoff_request import file_case, when_a_person_reads
 
     analysis = turn.analysis or Analysis(text="")
     pack = load_pack()
     # A flow in progress (a booking) is left as it was: its buttons keep working afterwards.
     lines = lines_for(turn, analysis, urgent=True)
-    replies = [Reply(numbers_text(lines))]
+    replies = [Reply(numbers_text(lines, analysis.about))]
     if more := more_text(lines):
         replies.append(Reply(more))
     safety_check.answered_in_words(turn)
@@ -57,10 +57,12 @@ def lines_for(turn: Turn, analysis: Analysis, *, urgent: bool) -> Lines:
                   district_center=center)
 
 
-def numbers_text(lines: Lines) -> str:
-    """The first bubble: what to call now, and nothing else."""
+def numbers_text(lines: Lines, about: str = "self") -> str:
+    """The first bubble: what to call now, and nothing else. Someone reporting another
+    person's danger is thanked, not told that their own safety matters most."""
     pack = load_pack()
-    return "\n".join([pack.text("urgent_intro"), *(line_text(h) for h in lines.open_now)])
+    intro = pack.text("urgent_intro_other" if about == "other" else "urgent_intro")
+    return "\n".join([intro, *(line_text(h) for h in lines.open_now)])
 
 
 def more_text(lines: Lines) -> str | None:

@@ -28,6 +28,7 @@ from handlers import casework, registry
 from handlers.content import load_pack
 from handlers.hotlines import Lines, line_text, listening_line
 from handlers.inbound import TEXT
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.turn import Turn
 from nlu.analysis import Analysis, PiiSpan, TimeRange, TopicHit
@@ -72,7 +73,7 @@ def check(turn: Turn) -> list[Reply]:
     _attach_to_claimed_case(turn)
     asked = store.ask(
         turn.session, turn.resident, now=turn.now, wait=WAIT,
-        message_id=cases.latest_inbound_id(turn.session, turn.resident),
+        message_id=_message_id(turn),
         risk_score=analysis.risk_score, topics=analysis.topic_ids, evidence=_evidence(analysis),
         analysis=dump_analysis(analysis),
     )
@@ -81,7 +82,7 @@ def check(turn: Turn) -> list[Reply]:
     conversation.enter(state, FLOW, ASKED, turn.now, {"check_id": asked.id, "resume": resume})
     pack = load_pack()
     text = "\n".join([pack.text("check_question"), open_line_text(turn.now, lines)])
-    buttons = [QuickReply(label=label, data=f"{PREFIX}:{key}:{asked.id}", text=label)
+    buttons = [QuickReply(label=label, data=encode(PREFIX, key, asked.id), text=label)
                for key, label in BUTTONS]
     return [Reply(text, buttons)]
 
@@ -93,9 +94,8 @@ def open_line_text(now: datetime, lines: Lines | None = None) -> str:
 
 @registry.postback(PREFIX)
 def tapped(turn: Turn) -> list[Reply] | None:
-    _, _, rest = (turn.inbound.postback_data or "").partition(":")
-    answer, _, check_id = rest.partition(":")
-    asked = turn.session.get(SafetyCheck, int(check_id)) if check_id.isdigit() else None
+    answer, check_id = turn.postback.arg(0), turn.postback.int_arg(1)
+    asked = turn.session.get(SafetyCheck, check_id) if check_id is not None else None
     if asked is None or asked.resident_id != turn.resident.id or answer not in dict(BUTTONS):
         return None  # not this resident's question: the dispatcher says the button expired
     return _answer(turn, asked, answer)
@@ -152,7 +152,7 @@ def _urgent(turn: Turn, asked: SafetyCheck) -> list[Reply]:
 
 
 def _person(turn: Turn, asked: SafetyCheck) -> list[Reply]:
-    from handlers.flows.handoff_request import hand_over
+    from handlers.case_filing import hand_over
 
     reason = REASON_PERSON.format(evidence=asked.evidence or "—")
     replies = hand_over(turn, reason="check_person", priority="high", risk="check",
@@ -181,7 +181,7 @@ def _carry_on(turn: Turn, asked: SafetyCheck, original: Analysis | None) -> list
 
 def no_answer_case(session: Any, asked: SafetyCheck, now: datetime) -> list[Reply]:
     """Open the high-priority case for an unanswered question; what to tell the resident."""
-    from handlers.flows.handoff_request import hours_note
+    from handlers.case_filing import hours_note
     from storage.models import Resident
 
     resident = session.get(Resident, asked.resident_id)
@@ -225,6 +225,12 @@ def _flow_of(state: Any) -> dict[str, Any]:
             "expires_at": state.expires_at.isoformat() if state.expires_at else None}
 
 
+def _message_id(turn: Turn) -> int | None:
+    if turn.message is not None:
+        return turn.message.id
+    return cases.latest_inbound_id(turn.session, turn.resident)
+
+
 def _attach_original(turn: Turn, asked: SafetyCheck) -> None:
     """Staff who pick the case up see the message the question was about."""
     if asked.message_id is None:
@@ -247,8 +253,7 @@ def _attach_to_claimed_case(turn: Turn) -> None:
     case = cases.handled_by_person(turn.session, turn.resident)
     if case is None:
         return
-    message_id = cases.latest_inbound_id(turn.session, turn.resident)
-    casework.resident_wrote(turn.session, case, message_id, turn.now)
+    casework.resident_wrote(turn.session, case, _message_id(turn), turn.now)
 
 
 def _evidence(analysis: Analysis) -> str:

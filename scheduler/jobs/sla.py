@@ -52,18 +52,14 @@ def _announce_new_cases(session: Session, now: datetime) -> int:
 def run(svc: JobServices, now: datetime | None = None,
         goal: sla.Targets | None = None) -> dict[str, int]:
     """One pass: flag what fell due, copy resident messages to Slack, send notices."""
-    from bot.channels.slack import notifier_for
-    from bot.staff import notices
-
-    config, factory = svc.config, svc.factory
-    notifier = notifier_for(config)
+    config, factory, notices = svc.config, svc.factory, svc.case_notices()
     moment = now or utcnow()
     with transaction(factory) as session:
-        counts = flag_cases(session, moment, goal or config.sla, slack=notifier is not None)
-        if notifier is not None:
-            counts["message"] = notices.queue_new_resident_messages(session, moment)
-    if notifier is not None:
-        counts["sent"] = notices.deliver(factory, notifier, clock=lambda: now or utcnow())
+        counts = flag_cases(session, moment, goal or config.sla, slack=notices is not None)
+        if notices is not None:
+            counts["message"] = notices.queue_resident_messages(session, moment)
+    if notices is not None:
+        counts["sent"] = notices.deliver(factory, lambda: now or utcnow())
     if any(counts.values()):
         log.info("sla sweep: %s", counts)
     return counts

@@ -129,4 +129,7 @@ class ConversationState(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     not_understood: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the bot last told a resident, out of hours, that the person holding their case
+    # will read it later: once per closed period, not on every message.
+    claimed_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

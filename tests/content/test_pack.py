@@ -165,7 +165,7 @@ def test_copy_placeholders_fill_in(pack):
 
 def test_copy_is_polite_desu_masu(pack):
     for key, text in pack.copy_.items():
-        if key == "easy_japanese_with_english":
+        if key == "easy_japanese_with_english" or key.startswith("en_"):
             continue
         assert re.search(r"(です|ます|ください|ました|ません)", text), key
         assert not re.search(r"[^でま]だ。", text), key

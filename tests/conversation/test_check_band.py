@@ -56,10 +56,11 @@ class Bot:
         resident = residents.get_or_create(
             session, resident_key=crypto.resident_key("line", self.user), channel="line",
             user_id=self.user, now=now)
-        session.add(Message(resident_id=resident.id, direction="in", sender="resident",
-                            kind=inbound.kind, text=inbound.text, created_at=now))
+        message = Message(resident_id=resident.id, direction="in", sender="resident",
+                          kind=inbound.kind, text=inbound.text, created_at=now)
+        session.add(message)
         session.flush()
-        return handlers.handle(Turn(session, resident, inbound, analysis, now))
+        return handlers.handle(Turn(session, resident, inbound, analysis, now, message))
 
     def say(self, text: str, now: datetime, analysis: Analysis | None = None) -> list[Reply]:
         inbound = Inbound(kind=TEXT, channel="line", user_id=self.user, occurred_at=now,
@@ -166,7 +167,7 @@ def test_not_now_carries_on_with_the_original_message(bot, pack):
 
 
 def test_not_now_resumes_the_flow_the_question_interrupted(bot, svc, monkeypatch):
-    monkeypatch.setitem(registry.FLOWS, "fake", lambda turn: [Reply("FAKE FLOW")])
+    monkeypatch.setitem(registry.FLOWS_REGISTRY.flows, "fake", lambda turn: [Reply("FAKE FLOW")])
     bot.say("こんにちは", WEEKDAY_10, reading("こんにちは", risk="none", intent="greeting"))
     with transaction(svc.factory) as session:
         state = session.scalars(select(ConversationState)).one()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0002_safety'
-down_revision = '0001'
+down_revision = ('0006_dialogue', '0007_content')  # also joins main's two heads
 branch_labels = None
 depends_on = None
 
