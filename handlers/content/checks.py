@@ -15,12 +15,13 @@ from typing import Any, Literal
 
 from handlers.content.loader import ContentPackError
 from handlers.content.schema import _PHONE
+from handlers.postback import SEPARATOR
 
 LINE_TEXT_MAX = 5000  # characters (UTF-16 code units) in one text message
 LINE_LABEL_MAX = 20  # a quick-reply label
 LINE_DISPLAY_TEXT_MAX = 300  # a postback action's displayText (the FAQ question echoed)
 LINE_POSTBACK_DATA_MAX = 300  # bytes of postback data ("faq:<id>")
-FAQ_POSTBACK_PREFIX = "faq:"
+FAQ_POSTBACK_PREFIX = "faq" + SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,9 @@ def _faq_problems(entries: list[dict[str, Any]]) -> list[Problem]:
         entry_id = str(entry.get("id", ""))
         where = f"よくある質問 {entry_id}"
         data = f"{FAQ_POSTBACK_PREFIX}{entry_id}".encode()
+        if SEPARATOR in entry_id:
+            problems.append(Problem("error", where, (
+                f"IDに「{SEPARATOR}」は使えません（ボタンのデータの区切りに使うため）")))
         if len(data) > LINE_POSTBACK_DATA_MAX:
             problems.append(Problem("error", where, (
                 f"IDが長すぎます（ボタンのデータが{len(data)}バイト、上限"
@@ -129,8 +133,11 @@ def _copy_problems(copy: dict[str, str]) -> list[Problem]:
             for key, text in copy.items() if line_length(str(text)) > LINE_TEXT_MAX]
 
 
+_ASCII_PHONE = re.compile(_PHONE.pattern, re.ASCII)  # \d alone would accept ０-９
+
+
 def _phone_problem(where: str, value: Any) -> list[Problem]:
-    if value is None or _PHONE.match(str(value)):
+    if value is None or _ASCII_PHONE.match(str(value)):
         return []
     return [Problem("error", where, (
         f"電話番号「{value}」の形式が正しくありません（例: 046-876-6299、0120-279-889、"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
 from storage.models.core import BigId
-from storage.types import EncryptedJSON, UTCDateTime
+from storage.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 
 class SafetyCheck(Base):
@@ -35,7 +35,8 @@ class SafetyCheck(Base):
     answer: Mapped[str | None] = mapped_column(String(12))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     risk_score: Mapped[float] = mapped_column(Float, default=0.0)
-    evidence: Mapped[str | None] = mapped_column(Text)  # labels and evidence words for staff
+    # labels and evidence words for staff (may quote the resident)
+    evidence: Mapped[str | None] = mapped_column(EncryptedText)
     topics: Mapped[list] = mapped_column(JSON, default=list)
     # nlu's full reading of the message (with its text), until it has been carried on.
     analysis: Mapped[Any | None] = mapped_column(EncryptedJSON)
