@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from handlers.content.checks import FAQ_IDS_USED_BY_BOT
 from handlers.content.faq_csv import FaqCsvError, decode_csv_bytes, parse_faq_csv_text
 from handlers.content.schema import Agency, BusinessHours, FaqEntry, Hotline
 
@@ -114,6 +115,9 @@ def put_faq(payload: dict[str, Any], fields: dict[str, Any], original_id: str | 
 
 
 def retire_faq(payload: dict[str, Any], entry_id: str, today: date) -> dict[str, Any]:
+    if entry_id in FAQ_IDS_USED_BY_BOT:
+        raise EditError(f"「{entry_id}」はボットが直接使っている質問のため取り下げできません。"
+                        "内容を編集してください。")
     new, pack = _doc(payload)
     entries = pack.get("faq", [])
     entry = next((e for e in entries if e.get("id") == entry_id), None)
