@@ -122,6 +122,15 @@ def _year_arg(now: datetime) -> int:
     return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else fiscal_year(now)
 
 
+def _line_quota() -> Any:
+    """LINE's push quota this month (read at most every 10 minutes), or None."""
+    channel = services().channels.get("line")
+    try:
+        return channel.quota(max_age=600) if channel is not None else None
+    except Exception:  # LINE unreachable: the page shows the figures without it
+        return None
+
+
 @bp.get("/dashboard")
 def dashboard() -> str:
     now = utcnow()
@@ -146,7 +155,7 @@ def dashboard() -> str:
         "staff/dashboard.html", f=figures, now=now, charts={
             "weeks": chart_weeks, "topics": chart_topics, "outcomes": chart_outcomes,
             "age": chart_age, "response": chart_response},
-        recent_weeks=recent, topic_name=_topic_name,
+        recent_weeks=recent, topic_name=_topic_name, line_quota=_line_quota(),
         years=list(range(fiscal_year(now), fiscal_year(now) - 5, -1)),
         stale=_stale_content(now), stale_days=content_checks.STALE_AFTER_DAYS,
     )

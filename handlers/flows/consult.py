@@ -101,6 +101,8 @@ def consult(turn: Turn) -> list[Reply] | None:
 
 def route(turn: Turn, topics: list[str], compound: bool, districts: list[str]) -> list[Reply]:
     pack = load_pack()
+    if "young_carer" in topics:  # the parent's illness, not the young carer's own health
+        topics = [t for t in topics if t != "health"]
     _remember_district(turn, districts)
     if not districts and turn.resident.district:
         districts = [turn.resident.district]

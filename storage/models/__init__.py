@@ -6,11 +6,17 @@ from storage.models.cases import Case, CaseNote, Referral
 from storage.models.checkins import Checkin, CheckinEnrolment  # noqa: F401
 from storage.models.content import ContentVersion
 from storage.models.core import ConversationState, InboundEvent, Message, Outbox, Resident
-from storage.models.handoff import CaseNotification, LoginAttempt, SlackEventSeen, SlackThread
+from storage.models.handoff import (
+    CaseNotification,
+    LoginAttempt,
+    SlackEventSeen,
+    SlackPost,
+    SlackThread,
+)
 from storage.models.staff import AuditEntry, StaffUser
 
 __all__ = [
     "AuditEntry", "Base", "Case", "CaseNote", "ContentVersion", "ConversationState",
     "InboundEvent", "Message", "Outbox", "Referral", "Resident", "StaffUser", "utcnow",
-    "CaseNotification", "LoginAttempt", "SlackEventSeen", "SlackThread",
+    "CaseNotification", "LoginAttempt", "SlackEventSeen", "SlackPost", "SlackThread",
 ]
