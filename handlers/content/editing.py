@@ -52,6 +52,10 @@ def _japanese(err: Any, loc: list[str]) -> str:
     kind, msg = err.get("type", ""), str(err.get("msg", "")).removeprefix("Value error, ")
     if kind in ("missing", "string_too_short"):
         return "入力してください"
+    if loc and loc[0] == "id":
+        return "IDは英数字と _ で、64文字以内にしてください（ボタンのデータに入るため）"
+    if kind == "string_too_long":
+        return f"{(err.get('ctx') or {}).get('max_length', '')}文字以内にしてください"
     if loc and loc[0] in ("phone", "number"):
         return ("電話番号の形式が正しくありません（例: 046-876-6299、0120-279-889、#8008、110。"
                 "半角数字とハイフンで書いてください）")

@@ -1,7 +1,7 @@
 """content versions
 
 Revision ID: 0007_content
-Revises: 0006_dialogue
+Revises: 0001
 Create Date: 2026-12-01 12:15:47.741497
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_content'
-down_revision = '0006_dialogue'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
