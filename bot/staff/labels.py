@@ -9,7 +9,8 @@ __all__ = ["ABOUT_LABELS", "URGENT_KIND_LABELS", "topic_label", "topic_labels"]
 CONSENT_LABELS = {"unknown": "未確認", "asked": "確認中", "granted": "同意あり",
                   "declined": "同意なし（支援会議のみ）"}
 REASON_LABELS = {"urgent": "緊急", "compound": "複合課題", "human": "職員希望",
-                 "not_understood": "自動応答で対応できず", "checkin": "見守りからの連絡"}
+                 "not_understood": "自動応答で対応できず", "checkin": "見守りからの連絡",
+                 "check_person": "安全確認で職員希望", "check_no_answer": "安全確認に応答なし"}
 REFERRAL_LABELS = {"sent": "未確認", "confirmed": "受理済み", "declined": "辞退"}
 
 

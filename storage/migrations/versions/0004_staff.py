@@ -1,7 +1,7 @@
 """staff session version: logging out ends every copy of a console session
 
 Revision ID: 0004_staff
-Revises: 0003_channels
+Revises: 0002_safety
 Create Date: 2026-12-01 12:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_staff'
-down_revision = '0003_channels'
+down_revision = '0002_safety'
 branch_labels = None
 depends_on = None
 
