@@ -26,7 +26,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bot.services import services
-from bot.staff.auth import require_login
 from bot.staff.forms import ActionForm
 from common.clock import TOKYO
 from handlers.content import ContentPackError, checks, editing, live
@@ -38,7 +37,6 @@ from storage.db import transaction
 from storage.models import ContentVersion, StaffUser, utcnow
 
 bp = Blueprint("staff_content", __name__, url_prefix="/staff/content")
-bp.before_request(require_login)
 WEEKDAYS = "月火水木金土日"
 
 
