@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
 
 from bot.config import Config, load_config
 from bot.services import Services, build_services
+from handlers.content import live as content_live
 
 log = logging.getLogger(__name__)
+CONTENT_CHECK_SECONDS = 1.0
 
 
 def create_app(config: Config | None = None, svc: Services | None = None) -> Flask:
@@ -40,6 +42,14 @@ def create_app(config: Config | None = None, svc: Services | None = None) -> Fla
     from bot import staff_checkins
 
     app.register_blueprint(staff_checkins.bp)  # 見守り pages and CSV
+
+    @app.before_request
+    def follow_content() -> None:
+        # Pages and flows read the version published now; at most one query a second.
+        # Not for machine endpoints: Slack must be answered within 3 s whatever the database.
+        if not request.path.startswith(("/callback", "/healthz", "/readyz", "/metrics",
+                                        "/slack")):
+            content_live.refresh(svc.factory, min_interval=CONTENT_CHECK_SECONDS)
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[str, int]:

@@ -45,10 +45,15 @@ def _stop_on_signals() -> threading.Event:
 
 
 def cmd_migrate(config: Config) -> None:
-    from storage.db import make_engine
+    from handlers.content import use_pack
+    from handlers.content.versions import ensure_seeded
+    from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
 
-    upgrade(make_engine(config.database_url))
+    engine = make_engine(config.database_url)
+    upgrade(engine)
+    use_pack(config.content_pack)
+    ensure_seeded(make_session_factory(engine))  # content version 1 from the pack files
     print("database is at the newest migration")
 
 
@@ -205,7 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     staff = sub.add_parser("create-staff", help="create a staff account")
     staff.add_argument("--username", required=True)
     staff.add_argument("--password", required=True)
-    staff.add_argument("--role", choices=("coordinator", "admin"), default="coordinator")
+    staff.add_argument("--role", choices=("coordinator", "editor", "admin"),
+                       default="coordinator")
     args = parser.parse_args(argv)
     configure_logging(text_by_default=args.command == "all")  # the demo runs in a terminal
     mode = "all" if args.command in ("all", "seed-demo") else args.command

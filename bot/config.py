@@ -43,6 +43,9 @@ class Config:
     slack_signing_secret: str | None = None
     slack_channel: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # "full": masked resident text in Slack; "notice": only "new message on case #n" and
+    # a link to the console (masking misses indirect identifiers such as employers).
+    slack_relay: str = "full"
     reply_token_ttl_seconds: int = 50  # LINE reply tokens expire in about a minute
     max_webhook_bytes: int = 1024 * 1024
     # Leases: longer than one attempt can take, short enough that a crashed one is retried
@@ -64,6 +67,8 @@ class Config:
     cluster_workers: int = 2
     cluster_schedulers: int = 1
     web_concurrency: int = 2
+    # The city allows an admin to publish content they edited themselves (no second person).
+    content_self_publish: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -93,6 +98,13 @@ class Config:
 def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     value = env.get(name)
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _dev_secrets() -> dict[str, str]:
@@ -165,13 +177,14 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_channel=env.get("SLACK_CHANNEL") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+        slack_relay=_choice(env, "SLACK_RELAY", ("full", "notice")),
         reply_token_ttl_seconds=int(_number(env, "REPLY_TOKEN_TTL_SECONDS", 50)),
         event_lease_seconds=_number(env, "EVENT_LEASE_SECONDS", 60),
         send_lease_seconds=_number(env, "SEND_LEASE_SECONDS", 30),
         delivery_threads=int(_number(env, "DELIVERY_THREADS", 4)),
         line_timeout_seconds=_number(env, "LINE_TIMEOUT_SECONDS", 10),
         line_data_api_endpoint=env.get("LINE_DATA_API_ENDPOINT") or "https://api-data.line.me",
-        public_base_url=env.get("PUBLIC_BASE_URL") or None,
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         rich_menu_font=env.get("RICH_MENU_FONT") or None,
         sla=targets(env),
         retention=retention,
@@ -183,6 +196,7 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         cluster_workers=int(_number(env, "WORKERS", 2)),
         cluster_schedulers=int(_number(env, "SCHEDULERS", 1)),
         web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
+        content_self_publish=_flag(env, "CONTENT_SELF_PUBLISH", False),
         notes=notes,
     )
 

@@ -5,8 +5,11 @@ its image to the data API (api-data.line.me, LINE_DATA_API_ENDPOINT), makes it t
 for every friend, then removes earlier menus of the same name, so running it again after a
 change replaces the menu instead of piling them up.
 
-The buttons send ordinary text messages, so they go through the same understanding and
-routing as anything a resident types, and the resident sees what they pressed.
+The buttons send postbacks to the same entries as the main menu's quick replies
+(menu:consult, menu:faq, menu:human; handlers/flows/welcome.py), showing the resident what
+they pressed; 予約 sends the text 「予約したい」, as the main menu does, because the booking
+flow reads the message's analysis. tests/conversation/test_rich_menu.py taps each area
+through the whole conversation.
 
 The image is drawn at run time (2500x843, four panels with pictograms) as a PNG written
 with zlib; when Pillow and a Japanese font are installed the labels are printed as well.
@@ -29,6 +32,7 @@ from linebot.v3.messaging import (
     MessageAction,
     MessagingApi,
     MessagingApiBlob,
+    PostbackAction,
     RichMenuArea,
     RichMenuBounds,
     RichMenuRequest,
@@ -50,18 +54,24 @@ REQUEST_TIMEOUT = (3.05, 30)
 @dataclass(frozen=True)
 class Button:
     label: str  # on the image and in LINE's accessibility label (max 20)
-    text: str  # what the resident sends by tapping it
+    text: str  # what the resident is shown to have sent (or sends, without data)
     colour: tuple[int, int, int]
     icon: str
+    data: str | None = None  # the postback, when the button is one
 
 
-# The texts are phrased as a resident would write them, so the NLU reads the intent.
 BUTTONS: tuple[Button, ...] = (
-    Button("相談したい", "相談したい", (232, 119, 34), "bubble"),
-    Button("よくある質問", "よくある質問を教えてください", (46, 139, 135), "question"),
-    Button("予約", "相談の予約をしたい", (66, 110, 180), "calendar"),
-    Button("人と話したい", "人と話したい", (196, 76, 110), "person"),
+    Button("相談したい", "相談したい", (232, 119, 34), "bubble", "menu:consult"),
+    Button("よくある質問", "よくある質問", (46, 139, 135), "question", "menu:faq"),
+    Button("予約", "予約したい", (66, 110, 180), "calendar"),
+    Button("人と話したい", "人と話したい", (196, 76, 110), "person", "menu:human"),
 )
+
+
+def _action(button: Button) -> MessageAction | PostbackAction:
+    if button.data is None:
+        return MessageAction(label=button.label, text=button.text)
+    return PostbackAction(label=button.label, data=button.data, display_text=button.text)
 
 
 class LineSetupError(RuntimeError):
@@ -88,7 +98,7 @@ def menu_request() -> RichMenuRequest:
     areas = [
         RichMenuArea(
             bounds=RichMenuBounds(x=i * width, y=0, width=width, height=HEIGHT),
-            action=MessageAction(label=button.label, text=button.text),
+            action=_action(button),
         )
         for i, button in enumerate(BUTTONS)
     ]

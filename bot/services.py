@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,11 +47,6 @@ class SlackCaseNotices:
         from bot.staff import notices
 
         return notices.queue_new_resident_messages(session, now)
-
-    def deliver(self, factory: sessionmaker[Session], clock: Callable[[], datetime]) -> int:
-        from bot.staff import notices
-
-        return notices.deliver(factory, self.notifier, clock=clock)
 
 
 def build_channels(config: Config) -> dict[str, Channel]:

@@ -5,7 +5,6 @@ scheduler does not import bot/ (the layer that builds them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -33,10 +32,10 @@ class JobSettings(Protocol):
 
 
 class CaseNotices(Protocol):
-    """Sending case notices to staff (Slack), provided by bot/ when Slack is configured."""
+    """Case notices to staff (Slack), provided by bot/ when Slack is configured; the sweep
+    queues them, the worker sends them."""
 
     def queue_resident_messages(self, session: Session, now: datetime) -> int: ...
-    def deliver(self, factory: sessionmaker[Session], clock: Callable[[], datetime]) -> int: ...
 
 
 class JobServices(Protocol):

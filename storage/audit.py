@@ -17,6 +17,8 @@ ACTIONS = (
     "staff_create", "staff_update", "slack_claim", "slack_reply",
     "booking_cancel_slot", "booking_attendance", "booking_availability", "booking_closed_day",
     "booking_feed_rotate", "checkin_enrol", "checkin_pause", "checkin_resume", "checkin_end",
+    "content_edit", "content_import", "content_export", "content_publish", "content_rollback",
+    "content_discard",
 )
 
 

@@ -14,6 +14,7 @@ from storage.leases import claim_heads
 from storage.models import Message, Outbox, Resident
 
 SENDING = "sending"
+HIGH, NORMAL = "high", "normal"
 # Longer than one send can take (LINE timeouts are 3 s + 10 s), short enough that a
 # crashed sender's reply is retried while its reply token may still be checked.
 SEND_LEASE = timedelta(seconds=30)  # the default; Config.send_lease_seconds
@@ -34,8 +35,11 @@ def enqueue(
     staff_id: int | None = None,
     case_id: int | None = None,
     inbound_event_id: int | None = None,
+    priority: str | None = None,
 ) -> list[Outbox]:
-    """Queue replies (handlers.replies.Reply) for a resident and record them in history."""
+    """Queue replies (handlers.replies.Reply) for a resident and record them in history.
+    Staff messages are high priority (they may use the last of the push quota)."""
+    priority = priority or (HIGH if sender == "staff" else NORMAL)
     sends: list[Outbox] = []
     for start in range(0, len(replies), MESSAGES_PER_SEND):
         chunk = replies[start : start + MESSAGES_PER_SEND]
@@ -50,6 +54,7 @@ def enqueue(
             reply_token=reply_token if start == 0 else None,
             reply_token_expires_at=reply_token_expires_at if start == 0 else None,
             status="pending",
+            priority=priority,
             attempts=0,
             next_attempt_at=now,
             created_at=now,

@@ -9,7 +9,9 @@ What happens, in the caller's transaction (the event that confirmed the deletion
   resident, closed, and their text (summary, urgent reason, topic evidence, referral notes)
   wiped; the alias on cases and audit entries is replaced, so nothing leads back;
 * stored webhook payloads (which hold the LINE user id and the text) are wiped;
-* the resident row is reset to a blank newcomer.
+* the resident row is reset to a blank newcomer, with a new alias;
+* the Slack card and thread messages of their cases are deleted from Slack (an "erase"
+  notice the worker sends, bot/staff/notices.py).
 
 The encrypted LINE user id is NOT erased here: the worker needs it to deliver the
 confirmation, which is queued in the same transaction, and a reply token may already have
@@ -32,13 +34,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from storage import bookings
+from storage import bookings, notices
 from storage.models import (
     AuditEntry,
     Base,
     Case,
     CaseNote,
-    CaseNotification,
     ConversationState,
     InboundEvent,
     Message,
@@ -46,6 +47,7 @@ from storage.models import (
     Referral,
     Resident,
 )
+from storage.residents import fresh_alias
 
 log = logging.getLogger(__name__)
 
@@ -143,17 +145,8 @@ def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int
     if ids:
         session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
         session.execute(update(Referral).where(Referral.case_id.in_(ids)).values(note=None))
-        _drop_pending_notifications(session, ids)
+        notices.withdraw(session, ids, now)
     return len(cases)
-
-
-def _drop_pending_notifications(session: Session, case_ids: list[int]) -> None:
-    """Staff notices not yet sent would relay text that no longer exists."""
-    session.execute(
-        delete(CaseNotification).where(
-            CaseNotification.case_id.in_(case_ids), CaseNotification.status == "pending"
-        )
-    )
 
 
 def _delete_resident_rows(session: Session, resident: Resident) -> dict[str, int]:
@@ -185,6 +178,7 @@ def _wipe_events(session: Session, resident: Resident) -> int:
 
 
 def _reset_resident(session: Session, resident: Resident, now: datetime) -> None:
+    resident.alias = fresh_alias(session)  # a returning resident is a stranger to staff
     resident.district = None
     resident.language = "ja"
     resident.welcomed_at = None

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import StaffUser
 
-ROLES = ("coordinator", "admin")
+ROLES = ("coordinator", "editor", "admin")  # editor: the content (FAQ, windows, lines)
 _hasher = PasswordHasher()
 
 

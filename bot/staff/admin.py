@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.services import services
 from bot.staff.auth import admin_required, require_login
-from bot.staff.forms import StaffCreateForm, StaffUpdateForm
+from bot.staff.forms import ROLES, StaffCreateForm, StaffUpdateForm
 from storage import audit
 from storage.db import transaction
 from storage.models import StaffUser, utcnow
@@ -88,7 +88,7 @@ def staff_update(user_id: int) -> Any:
 
 def _apply(user: StaffUser, form: StaffUpdateForm) -> list[str]:
     changes = []
-    if form.role.data in ("coordinator", "admin") and form.role.data != user.role:
+    if form.role.data in ROLES and form.role.data != user.role:
         user.role = form.role.data
         changes.append("role")
     for name in ("active", "is_supervisor"):

@@ -58,6 +58,11 @@ class Staff(UserMixin):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def can_edit_content(self) -> bool:
+        """Admins and editors change the FAQ, windows, hours, hotlines and wording."""
+        return self.role in ("admin", "editor")
+
 
 def _stamp(user: StaffUser) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]

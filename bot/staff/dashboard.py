@@ -18,6 +18,7 @@ from bot.staff import charts, labels
 from bot.staff.auth import require_login
 from common.clock import TOKYO
 from handlers import sla
+from handlers.content import checks as content_checks
 from storage import audit, cases
 from storage.db import transaction
 from storage.models import Case, utcnow
@@ -121,6 +122,15 @@ def _year_arg(now: datetime) -> int:
     return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else fiscal_year(now)
 
 
+def _line_quota() -> Any:
+    """LINE's push quota this month (read at most every 10 minutes), or None."""
+    channel = services().channels.get("line")
+    try:
+        return channel.quota(max_age=600) if channel is not None else None
+    except Exception:  # LINE unreachable: the page shows the figures without it
+        return None
+
+
 @bp.get("/dashboard")
 def dashboard() -> str:
     now = utcnow()
@@ -145,9 +155,17 @@ def dashboard() -> str:
         "staff/dashboard.html", f=figures, now=now, charts={
             "weeks": chart_weeks, "topics": chart_topics, "outcomes": chart_outcomes,
             "age": chart_age, "response": chart_response},
-        recent_weeks=recent, topic_name=_topic_name,
+        recent_weeks=recent, topic_name=_topic_name, line_quota=_line_quota(),
         years=list(range(fiscal_year(now), fiscal_year(now) - 5, -1)),
+        stale=_stale_content(now), stale_days=content_checks.STALE_AFTER_DAYS,
     )
+
+
+def _stale_content(now: datetime) -> list[content_checks.Stale]:
+    """Hotlines and FAQ answers of the published content nobody has checked for a year."""
+    from handlers.content import load_pack
+
+    return content_checks.stale_items(load_pack(), now.astimezone(TOKYO).date())
 
 
 @bp.get("/dashboard.csv")

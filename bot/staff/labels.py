@@ -26,4 +26,7 @@ AUDIT_LABELS = {
     "referral_declined": "紹介の辞退を記録", "close": "終了", "export_csv": "CSV出力",
     "staff_create": "職員作成", "staff_update": "職員更新", "slack_claim": "Slackで担当",
     "slack_reply": "Slackから返信",
+    "content_edit": "掲載内容の編集", "content_import": "FAQのCSV取り込み",
+    "content_export": "FAQのCSV出力", "content_publish": "掲載内容の公開",
+    "content_rollback": "掲載内容の差し戻し", "content_discard": "下書きの破棄",
 }

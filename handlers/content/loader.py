@@ -1,6 +1,8 @@
 """Load and validate a content pack from TOML files (stdlib tomllib).
 
-``load_pack()`` is called once at start-up (and is cached). Any problem is raised as
+``load_pack_files()`` reads a pack directory (cached); ``load_pack()`` serves the published
+version from the database when the process has one (handlers.content.live), else the files.
+Any problem is raised as
 ``ContentPackError`` whose message names the pack, the file and the field, e.g.::
 
     content pack 'zushi' is invalid:
@@ -70,7 +72,22 @@ def use_pack(name: str) -> None:
 
 
 def load_pack(name: str | None = None) -> ContentPack:
-    """The validated pack ``name`` (default: the one in use, see use_pack). Cached."""
+    """The content residents read now: the version published in the database when this
+    process has a live source (see handlers.content.live), else the pack files.
+
+    ``name`` (a pack name or directory) always reads those files."""
+    if name is None:
+        from handlers.content import live
+
+        published = live.current()
+        if published is not None:
+            return published
+    return load_pack_files(name)
+
+
+def load_pack_files(name: str | None = None) -> ContentPack:
+    """The validated pack ``name`` from its files (default: the one in use, see use_pack).
+    Cached."""
     return _load_cached(str(pack_dir(name or _selected)))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import time
+from datetime import date, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -67,6 +67,10 @@ REQUIRED_COPY_KEYS: tuple[str, ...] = (
 DISTRICT_CENTER = "district_center"
 
 _ID = r"^[a-z0-9][a-z0-9_]*$"
+# Ids travel in LINE postback data ("faq:<id>", at most 300 characters) and pack texts
+# become button labels and echoed texts: these keep every button within LINE's limits.
+MAX_ID = 64
+MAX_ECHOED_TEXT = 300  # a FAQ question is echoed as the button's display text
 _PHONE = re.compile(r"^(#\d{4}|\d{3}|\d{2,5}-\d{1,4}-\d{3,4})$")
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
@@ -100,7 +104,7 @@ def _check_phone(value: str | None) -> str | None:
 
 
 class PackMeta(_Model):
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     municipality: str = Field(min_length=1)
     prefecture: str = Field(min_length=1)
     sources: dict[str, str] = Field(default_factory=dict)  # short key → what the source is
@@ -142,7 +146,7 @@ class ServedArea(_Model):
 class Agency(_Model):
     """A window (窓口) or agency a resident can be pointed to."""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     name: str = Field(min_length=1)
     kind: Literal[
         "comprehensive_center",  # 地域包括支援センター (since R3: 福祉の総合相談窓口, all topics)
@@ -203,14 +207,15 @@ class Town(_Model):
 
 
 class FaqEntry(_Model):
-    id: str = Field(min_length=1)
-    question: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_.-]+$")
+    question: str = Field(min_length=1, max_length=MAX_ECHOED_TEXT)
     answer: str = Field(min_length=1)
     category: str = Field(min_length=1)
     topics: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     agencies: list[str] = Field(default_factory=list)  # agency ids the answer points to
     source: str | None = None
+    reviewed_on: date | None = None  # when staff last confirmed the answer (console)
 
     @field_validator("topics")
     @classmethod
@@ -221,7 +226,7 @@ class FaqEntry(_Model):
 class Resource(_Model):
     """A local place or activity: サロン, オレンジカフェ, 子ども食堂, フードドライブ …"""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     kind: Literal[
         "salon", "orange_cafe", "kodomo_shokudo", "food_support", "food_drive",
         "volunteer_center", "volunteer_council", "mutual_help", "childcare_center",
@@ -247,7 +252,7 @@ class Resource(_Model):
 class Hotline(_Model):
     """A national (or prefectural) phone line. ``source`` names the official body."""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     name: str = Field(min_length=1)
     number: str
     hours: str = Field(min_length=1)
@@ -258,6 +263,7 @@ class Hotline(_Model):
     area: str | None = None  # e.g. 神奈川県 for #7119
     source: str = Field(min_length=1)  # the official body that publishes the number
     source_url: str | None = None
+    checked_on: date | None = None  # when staff last checked number and hours at the source
     unclear: list[str] = Field(default_factory=list)
 
     @field_validator("topics")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from handlers import registry
-from handlers.content import FaqEntry, load_pack
+from handlers.content import ContentPack, FaqEntry, load_pack
 from handlers.faq import FaqIndex, decide
 from handlers.flows.consult import consult
 from handlers.postback import encode
@@ -22,16 +22,33 @@ OFFER_PERSON = QuickReply(label="職員に聞く", data=encode("handoff", "faq")
 NONE_OF_THESE = QuickReply(label="どれでもない", data=encode("faq", "none"), text="どれでもない")
 
 
-def _lemmatize(text: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _lemmas(text: str) -> tuple[str, ...]:
     import nlu
 
-    return list(nlu.analyze(text).lemmas)
+    return tuple(nlu.analyze(text).lemmas)
 
 
-@lru_cache(maxsize=4)
-def index_for(pack_id: str) -> FaqIndex:
-    """Built once per process with the same lemmatizer as the messages (GiNZA)."""
-    return FaqIndex(load_pack().faq, _lemmatize)
+def _lemmatize(text: str) -> list[str]:
+    # Cached per text: rebuilding the index after a publish re-reads only what changed.
+    return list(_lemmas(text))
+
+
+_index: tuple[ContentPack, FaqIndex] | None = None
+
+
+def index_for(pack: ContentPack | None = None) -> FaqIndex:
+    """The index of ``pack`` (default: the content served now), built with the same
+    lemmatizer as the messages (GiNZA). Rebuilt when a new version is published, so a
+    retired entry is no longer offered."""
+    global _index
+    pack = pack or load_pack()
+    cached = _index
+    if cached is not None and cached[0] is pack:
+        return cached[1]
+    index = FaqIndex(pack.faq, _lemmatize)
+    _index = (pack, index)
+    return index
 
 
 @registry.intent("faq")
@@ -40,7 +57,7 @@ def question(turn: Turn) -> list[Reply] | None:
     if analysis is None:
         return None
     pack = load_pack()
-    decision = decide(index_for(pack.meta.id).search(analysis.lemmas, analysis.topic_ids))
+    decision = decide(index_for(pack).search(analysis.lemmas, analysis.topic_ids))
     if decision.kind == "answer" and decision.entry is not None:
         return [answer_reply(decision.entry)]
     if decision.kind == "candidates":

@@ -51,15 +51,14 @@ def _announce_new_cases(session: Session, now: datetime) -> int:
 
 def run(svc: JobServices, now: datetime | None = None,
         goal: sla.Targets | None = None) -> dict[str, int]:
-    """One pass: flag what fell due, copy resident messages to Slack, send notices."""
+    """One pass: flag what fell due and queue Slack notices (new cases, resident messages).
+    The worker sends them (bot/staff/notices.py), like the LINE outbox."""
     config, factory, notices = svc.config, svc.factory, svc.case_notices()
     moment = now or utcnow()
     with transaction(factory) as session:
         counts = flag_cases(session, moment, goal or config.sla, slack=notices is not None)
         if notices is not None:
             counts["message"] = notices.queue_resident_messages(session, moment)
-    if notices is not None:
-        counts["sent"] = notices.deliver(factory, lambda: now or utcnow())
     if any(counts.values()):
         log.info("sla sweep: %s", counts)
     return counts

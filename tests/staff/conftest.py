@@ -107,3 +107,32 @@ def fake_slack(fake_slack_server: FakeSlack) -> Iterator[FakeSlack]:
     fake_slack_server.reset()
     yield fake_slack_server
     fake_slack_server.reset()
+
+
+# -- Slack configured (tests/staff/test_slack*.py) -------------------------------------
+
+SIGNING_SECRET = "slack-signing-secret"
+CHANNEL = "C0CASES01"
+
+
+@pytest.fixture
+def slack_svc(db, fake_line, fake_slack):
+    from bot.services import build_services
+    from tests.conftest import make_config
+
+    services = build_services(make_config(
+        fake_line.url, slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
+        slack_channel=CHANNEL, slack_api_url=fake_slack.url), engine=db.engine)
+    services.ready.set()
+    return services
+
+
+@pytest.fixture
+def slack_client(slack_svc):
+    from bot.app import create_app
+
+    app = create_app(svc=slack_svc)
+    app.config.update(TESTING=True)
+    return app.test_client()
+
+
