@@ -99,7 +99,11 @@ def opening_hours(turn: Turn) -> list[Reply] | None:
         return None
     if not (_OPENING_HOURS.search(text) and _QUESTION.search(text)):
         return None
-    return [answer_reply(load_pack().faq_entry("hours"))]
+    pack = load_pack()
+    try:
+        return [answer_reply(pack.faq_entry("hours"))]
+    except KeyError:  # staff retired that answer: the hours themselves are still known
+        return [Reply(pack.text("opening_hours", hours=pack.business_hours.text))]
 
 
 @registry.request

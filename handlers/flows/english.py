@@ -101,7 +101,7 @@ def urgent(turn: Turn, kind: str | None) -> list[Reply]:
     analysis = turn.analysis
     topics = analysis.topic_ids if analysis else []
     lines = [h for h in hotlines_for(kind, topics, pack) if h.urgent_kinds] or [
-        pack.hotline("police_110"), pack.hotline("fire_119")]
+        h for h in pack.hotlines if h.id in ("police_110", "fire_119")]
     first = _FIRST.get(kind or "")
     # the line for the danger first; then lines answering around the clock
     lines.sort(key=lambda h: (h.id != first, "24時間" not in h.hours))
@@ -180,8 +180,8 @@ def _town_answer(turn: Turn, state) -> list[Reply] | None:
 def _centre_for(turn: Turn, ref, topics: list[str]) -> list[Reply]:
     pack = load_pack()
     if ref.elsewhere:
-        return [Reply(pack.text("en_elsewhere", city=ref.elsewhere,
-                                phone=pack.hotline("yorisoi").number))]
+        phone = next((h.number for h in pack.hotlines if h.id == "yorisoi"), "")
+        return [Reply(pack.text("en_elsewhere", city=ref.elsewhere, phone=phone))]
     status, centers, _ = locate(pack, ref)
     if status != "resolved":
         return _all_centres("en_all_centres")
