@@ -39,6 +39,11 @@ SCRIPTS: list[tuple[str, datetime, list[tuple[str, str]]]] = [
         HOLIDAY.replace(hour=23),
         [("say", "もう死にたい。消えてしまいたい")],
     ),
+    ("緊急（高齢の親への暴力）", TUESDAY, [("say", "同居の息子が認知症の母を叩いている")]),
+    ("緊急（薬の飲みすぎ）、平日の夜中", TUESDAY.replace(hour=2),
+     [("say", "薬をたくさん飲んでしまった")]),
+    ("言葉にならない助け（行き止まりなし）、夜中", TUESDAY.replace(hour=2),
+     [("say", "たすけてください…")]),
     ("よくある質問（答えがある）", TUESDAY, [("say", "窓口の受付時間は？")]),
     ("よくある質問（候補から選ぶ）", TUESDAY, [("say", "介護について教えてください")]),
     (

@@ -9,10 +9,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from bot.config import Config, ConfigError, load_config
 from bot.services import Services, build_services
+from common.clock import TOKYO
+from storage import bookings
+from storage.db import transaction
+from storage.models.booking import MODES
 
 log = logging.getLogger("madoguchi")
 T = TypeVar("T")
@@ -94,8 +99,12 @@ def cmd_all(config: Config) -> None:
 
     svc = build_services(config)
     upgrade(svc.engine)
-    for line in seed_demo(svc):
-        log.info("%s", line)
+    if config.embedded_demo:
+        for line in seed_demo(svc):
+            log.info("%s", line)
+    else:
+        log.warning("DATABASE_URL is not the embedded SQLite demo: no demo accounts seeded;"
+                    " create staff with `python -m bot create-staff`")
     stop = _stop_on_signals()
     worker = Worker.for_services(svc)
     threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True).start()
@@ -117,7 +126,6 @@ def cmd_all(config: Config) -> None:
 
 
 def cmd_create_staff(config: Config, args: argparse.Namespace) -> None:
-    from storage.db import transaction
     from storage.staff import StaffError, create_staff
 
     svc: Services = build_services(config)
@@ -139,7 +147,8 @@ def cmd_cluster(config: Config) -> None:
 def cmd_seed_demo(config: Config) -> None:
     from bot.demo import seed_demo
 
-    for line in seed_demo(build_services(config)):
+    svc = build_services(config)
+    for line in start_or_exit(lambda: seed_demo(svc)):
         print(line)
 
 
@@ -192,6 +201,122 @@ def cmd_retention(config: Config) -> None:
     print(purge(build_services(config).factory, utcnow(), config.retention).summary())
 
 
+# -- `python -m bot slots` ----------------------------------------------------------------
+
+
+def add_slots_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="slots_action", required=True)
+    add = actions.add_parser("add", help="recurring availability, e.g. 平日 10:00-16:00")
+    add.add_argument("--window", required=True, help="a bookable window id (agencies.toml)")
+    add.add_argument("--weekdays", default="0-4", help="0=Mon … 6=Sun: '0-4' or '1,3'")
+    add.add_argument("--start", default="10:00")
+    add.add_argument("--end", default="16:00")
+    add.add_argument("--minutes", type=int, default=45)
+    add.add_argument("--capacity", type=int, default=1)
+    add.add_argument("--mode", default="来所", help="来所 / 電話 / オンライン / 訪問")
+    add.add_argument("--location")
+    add.add_argument("--from", dest="valid_from", type=date.fromisoformat)
+    add.add_argument("--until", dest="valid_until", type=date.fromisoformat)
+    add.add_argument("--days", type=int, help="publish this far ahead "
+                     "(default BOOKING_HORIZON_DAYS)")
+    close = actions.add_parser("close", help="a closed day: its slots are withdrawn, "
+                               "booked residents are told")
+    close.add_argument("--window", required=True)
+    close.add_argument("--date", required=True, type=date.fromisoformat)
+    close.add_argument("--reason", default="休業日")
+    show = actions.add_parser("list", help="availability and the coming slots")
+    show.add_argument("--window")
+    show.add_argument("--days", type=int, default=7)
+    publish = actions.add_parser("publish", help="publish slots from availability")
+    publish.add_argument("--days", type=int, help="default BOOKING_HORIZON_DAYS")
+
+
+def parse_weekdays(text: str) -> list[int]:
+    days: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        days.update(range(int(first), int(last or first) + 1))
+    return sorted(days)
+
+
+def cmd_slots(config: Config, args: argparse.Namespace) -> None:
+    from bot.staff.bookings import bookable_windows
+    from storage.models import utcnow
+
+    svc = build_services(config)
+    if getattr(args, "days", None) is None:  # publish this far ahead unless told otherwise
+        args.days = config.booking_horizon_days
+    windows = {a.id: a for a in bookable_windows()}
+    window = getattr(args, "window", None)
+    if window is not None and window not in windows:
+        print(f"madoguchi: {window!r} is not a bookable window; bookable: "
+              f"{', '.join(windows)}", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        for line in _SLOT_ACTIONS[args.slots_action](svc.factory, args, utcnow()):
+            print(line)
+    except (bookings.BookingError, ValueError) as exc:
+        print(f"madoguchi: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _cli_add(factory: Any, args: argparse.Namespace, now: datetime) -> list[str]:
+    today = now.astimezone(TOKYO).date()
+    with transaction(factory) as session:
+        availability = bookings.add_availability(
+            session, window_id=args.window, weekdays=parse_weekdays(args.weekdays),
+            start=args.start, end=args.end, slot_minutes=args.minutes, capacity=args.capacity,
+            mode=args.mode, location=args.location, now=now,
+            valid_from=args.valid_from or today, valid_until=args.valid_until,
+        )
+        created = bookings.generate_slots(session, now=now, window_id=args.window,
+                                          until=today + timedelta(days=args.days))
+    return [f"availability {availability.id} added to {args.window}; {created} slots published"]
+
+
+def _cli_close(factory: Any, args: argparse.Namespace, now: datetime) -> list[str]:
+    from handlers.flows.booking import close_day_and_notify
+
+    with transaction(factory) as session:
+        told = close_day_and_notify(session, window_id=args.window, day=args.date,
+                                    reason=args.reason, now=now)
+    return [f"{args.window} closed on {args.date.isoformat()}; {told} resident(s) notified"]
+
+
+def _cli_publish(factory: Any, args: argparse.Namespace, now: datetime) -> list[str]:
+    until = now.astimezone(TOKYO).date() + timedelta(days=args.days)
+    with transaction(factory) as session:
+        created = bookings.generate_slots(session, now=now, until=until)
+    return [f"{created} slots published up to {until.isoformat()}"]
+
+
+def _cli_list(factory: Any, args: argparse.Namespace, now: datetime) -> list[str]:
+    lines: list[str] = []
+    from bot.staff.bookings import bookable_windows
+
+    windows = [args.window] if args.window else [a.id for a in bookable_windows()]
+    with factory() as session:
+        for window_id in windows:
+            lines.append(f"{window_id}:")
+            for a in bookings.active_availability(session, window_id):
+                days = "".join("月火水木金土日"[d] for d in a.weekdays)
+                lines.append(f"  availability {a.id}: {days} {a.start_time}-{a.end_time} "
+                             f"{a.slot_minutes}min x{a.capacity} {MODES[a.mode]}")
+            for c in bookings.closed_days_from(session, window_id, now.astimezone(TOKYO).date()):
+                lines.append(f"  closed {c.day.isoformat()} ({c.reason})")
+            for day in range(args.days):
+                shown = now.astimezone(TOKYO).date() + timedelta(days=day)
+                for s in bookings.slots_on(session, window_id, shown):
+                    at = s.starts_at.astimezone(TOKYO)
+                    lines.append(f"  slot {s.id}: {at:%Y-%m-%d %H:%M} {MODES[s.mode]} "
+                                 f"{s.booked}/{s.capacity} {s.status}")
+    return lines
+
+
+_SLOT_ACTIONS = {"add": _cli_add, "close": _cli_close, "list": _cli_list,
+                 "publish": _cli_publish}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Madoguchi")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -204,9 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     rotate = sub.add_parser("rotate-keys", help="re-encrypt data under the first key")
     rotate.add_argument("--batch-size", type=int, default=500)
     sub.add_parser("retention", help="apply the data retention policy once")
-    from bot import staff_bookings
-
-    staff_bookings.add_slots_arguments(sub.add_parser("slots", help="booking slots"))
+    add_slots_arguments(sub.add_parser("slots", help="booking slots"))
     staff = sub.add_parser("create-staff", help="create a staff account")
     staff.add_argument("--username", required=True)
     staff.add_argument("--password", required=True)
@@ -229,7 +352,7 @@ def main(argv: list[str] | None = None) -> None:
         "rotate-keys": lambda: cmd_rotate_keys(config, args),
         "retention": lambda: cmd_retention(config),
         "seed-demo": lambda: cmd_seed_demo(config),
-        "slots": lambda: staff_bookings.cmd_slots(config, args),
+        "slots": lambda: cmd_slots(config, args),
         "cluster": lambda: cmd_cluster(config),
     }
     commands[args.command]()

@@ -20,6 +20,8 @@ from storage.retention import RetentionConfigError, RetentionPolicy
 
 DEFAULT_DB = "sqlite:///instance/madoguchi.db"
 DEV_SECRETS = Path("instance/dev-secrets.json")
+SECRETS = ("SECRET_KEY", "PSEUDONYM_KEY", "ENCRYPTION_KEYS")
+DEMO_TOOLS = ("create-staff", "slots")  # commands that also work on the embedded demo
 
 
 class ConfigError(RuntimeError):
@@ -67,6 +69,12 @@ class Config:
     cluster_workers: int = 2
     cluster_schedulers: int = 1
     web_concurrency: int = 2
+    # Staff console sessions: signed out this long after signing in, or after this long idle.
+    staff_session_hours: float = 8
+    staff_idle_minutes: float = 30
+    # How many reverse proxies (nginx) stand in front of `web`: their X-Forwarded-For/-Proto
+    # are believed, nobody else's. 0 = none, use the connecting address.
+    trusted_proxy_count: int = 0
     # The city allows an admin to publish content they edited themselves (no second person).
     content_self_publish: bool = False
     notes: list[str] = field(default_factory=list)
@@ -82,6 +90,11 @@ class Config:
     @property
     def reply_token_ttl(self) -> timedelta:
         return timedelta(seconds=self.reply_token_ttl_seconds)
+
+    @property
+    def embedded_demo(self) -> bool:
+        """`make run`: development mode on SQLite. Demo accounts and open metrics only here."""
+        return self.dev_mode and self.database_url.startswith("sqlite")
 
     @property
     def line_enabled(self) -> bool:
@@ -137,6 +150,15 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
                 f"development mode: using throwaway {', '.join(missing)} from {DEV_SECRETS}"
                 " — set them in the environment for production"
             )
+    elif mode in DEMO_TOOLS and not env.get("DATABASE_URL") and DEV_SECRETS.exists():
+        # e.g. `python -m bot create-staff` after `make run`: the demo's database, so the
+        # demo's secrets (never made up here: rows written with other keys would be lost).
+        stored = json.loads(DEV_SECRETS.read_text())
+        missing = [k for k in SECRETS if not env.get(k) and stored.get(k)]
+        for key in missing:
+            env[key] = stored[key]
+        if missing:
+            notes.append(f"embedded demo: using {', '.join(missing)} from {DEV_SECRETS}")
     required = ["SECRET_KEY", "PSEUDONYM_KEY", "ENCRYPTION_KEYS"]
     if mode in ("web", "worker") and not dev:
         required += ["DATABASE_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"]
@@ -157,6 +179,8 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
     if dev and not env.get("LINE_CHANNEL_SECRET"):
         notes.append("LINE is not configured: use the resident simulator at /simulator")
     port = int(_number(env, "PORT", 8000))
+    if mode == "web" and not dev and not env.get("METRICS_TOKEN"):
+        notes.append("METRICS_TOKEN is not set: /metrics answers 403 (see docs/deploy.md)")
     try:
         retention = RetentionPolicy.from_env(env)
     except RetentionConfigError as exc:
@@ -196,6 +220,9 @@ def load_config(mode: str = "web", env: dict[str, str] | None = None) -> Config:
         cluster_workers=int(_number(env, "WORKERS", 2)),
         cluster_schedulers=int(_number(env, "SCHEDULERS", 1)),
         web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
+        staff_session_hours=_number(env, "STAFF_SESSION_HOURS", 8),
+        staff_idle_minutes=_number(env, "STAFF_IDLE_MINUTES", 30),
+        trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
         content_self_publish=_flag(env, "CONTENT_SELF_PUBLISH", False),
         notes=notes,
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from gunicorn.glogging import Logger
+
 from bot.config import process_settings
+from bot.observability import redact
 
 _settings = process_settings()
 worker_class = "gthread"
@@ -22,3 +25,15 @@ def post_fork(_server: Any, _worker: Any) -> None:
     from bot.wsgi import _svc
 
     _svc.engine.dispose(close=False)
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, with calendar-feed secrets masked if an access log is switched on."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: redact(value) if isinstance(value, str) else value
+                for key, value in atoms.items()}
+
+
+logger_class = RedactingLogger

@@ -306,9 +306,12 @@ def start_worker_metrics_server(port: int, addr: str | None = None) -> Any:
     return server
 
 
-def _metrics_allowed(token: str | None) -> bool:
+def _metrics_allowed(config: Any) -> bool | None:
+    """True with the right bearer token; open without one only in the embedded demo.
+    None: no token is configured outside the demo, so /metrics is switched off."""
+    token = config.metrics_token if config is not None else None
     if not token:
-        return True  # rely on the proxy: nginx serves /metrics to the monitoring host only
+        return True if config is None or config.embedded_demo else None
     given = request.headers.get("Authorization", "")
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
@@ -356,7 +359,10 @@ def install(app: Flask) -> None:
 
     def metrics() -> Response:
         svc = app.extensions.get("madoguchi")
-        if not _metrics_allowed(svc.config.metrics_token if svc is not None else None):
+        allowed = _metrics_allowed(svc.config if svc is not None else None)
+        if allowed is None:
+            return Response("set METRICS_TOKEN to serve /metrics", 403)
+        if not allowed:
             return Response("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
         body = render_metrics(svc.factory if svc is not None else None,
                               svc.config.sla if svc is not None else None)
@@ -373,8 +379,12 @@ _HANDLER_MARK = "_madoguchi_json"
 QUIET_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "linebot", "urllib3")
 
 
+# A calendar feed's URL carries its secret (calendar apps cannot sign in).
+_FEED_TOKEN = re.compile(r"(/staff/bookings/feed/[^/\s]+/)[^/\s?\"]+(\.ics)")
+
+
 def redact(text: str) -> str:
-    return _LINE_ID.sub("[line-id]", text)
+    return _FEED_TOKEN.sub(r"\1[token]\2", _LINE_ID.sub("[line-id]", text))
 
 
 class JsonFormatter(logging.Formatter):

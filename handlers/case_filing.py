@@ -9,7 +9,7 @@ from datetime import datetime
 
 from handlers import casework
 from handlers.content import ContentPack, Hotline, load_pack
-from handlers.hotlines import hotlines_for
+from handlers.hotlines import choose, listening_line
 from handlers.hours import format_next_open, is_open, next_open
 from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
@@ -53,16 +53,20 @@ def consent_question(case: Case) -> Reply | None:
 def file_case(
     turn: Turn, *, reason: str, priority: str, urgent_reason: str | None = None,
     window_id: str | None = None, ask_consent: bool = True, about: str | None = None,
+    risk: str | None = None, risk_reason: str | None = None,
 ) -> tuple[Case, Reply | None]:
     """Open (or join) the resident's case with this message filed under it.
 
     Returns the case and the consent question when this case has not asked it yet. A
     report about someone else (about "other") is never asked: consent is the person's.
+    The case keeps nlu's risk band and score; ``risk`` overrides the band (the resident
+    answered the safety check) and ``risk_reason`` tells staff why.
     """
     case = casework.open_case(
         turn.session, turn.resident, reason=reason, priority=priority, now=turn.now,
         analysis=turn.analysis, message_id=turn.message.id if turn.message else None,
-        urgent_reason=urgent_reason, window_id=window_id,
+        urgent_reason=urgent_reason, window_id=window_id, risk=risk,
+        risk_reason=risk_reason or urgent_reason,
     ).case
     if about == "other":  # a reporter recognised by the flow, though nlu read "self"
         case.about = "other"
@@ -71,16 +75,16 @@ def file_case(
     return case, consent_question(case)
 
 
-def lines_open_now(topics: list[str], pack: ContentPack) -> list[Hotline]:
-    """Lines for the topics that answer around the clock, else よりそいホットライン (24時間).
+def lines_open_now(topics: list[str], pack: ContentPack, now: datetime) -> list[Hotline]:
+    """Up to two lines for the topics that answer now (not 110/119), else the pack's
+    24-hour line — from the one open-now chooser (handlers/hotlines.py)."""
+    emergency = set(pack.open_now.emergency)
+    lines = [h for h in choose(pack, now, topic_ids=topics).open_now if h.id not in emergency]
+    return lines[:2] or [listening_line(pack, now)]
 
-    A stand-in until the safety path's open-now chooser is on main.
-    """
-    lines = [h for h in hotlines_for(None, topics, pack) if "24時間" in h.hours]
-    return lines[:2] or [h for h in pack.hotlines if h.id == "yorisoi"]
 
-
-def hand_over(turn: Turn, *, reason: str) -> list[Reply]:
+def hand_over(turn: Turn, *, reason: str, priority: str = "normal",
+              risk: str | None = None, risk_reason: str | None = None) -> list[Reply]:
     """Open a case for a person and say who will read it, and when."""
     pack = load_pack()
     state = conversation.load(turn.session, turn.resident.id, turn.now)
@@ -88,7 +92,8 @@ def hand_over(turn: Turn, *, reason: str) -> list[Reply]:
     state.not_understood = 0
     center = center_for_town(pack, turn.resident.district) if turn.resident.district else None
     case, consent = file_case(
-        turn, reason=reason, priority="normal", window_id=center.id if center else None,
+        turn, reason=reason, priority=priority, window_id=center.id if center else None,
+        risk=risk, risk_reason=risk_reason,
     )
     if center is not None:
         replies = [Reply(pack.text("handoff_received", center_name=center.name))]

@@ -42,19 +42,25 @@ def open_case(
     analysis: Analysis | None = None, message_id: int | None = None,
     urgent_reason: str | None = None, window_id: str | None = None,
     note: str | None = None, summary: str | None = None,
+    risk: str | None = None, risk_reason: str | None = None,
 ) -> Filed:
     """Open (or join) the resident's case for a concern, from a message or a sweep.
 
-    The analysis gives the topics (with their evidence) and whom it is about; message_id
+    The analysis gives the topics (with their evidence), whom it is about and the risk band
+    and score (``risk`` overrides the band, e.g. after the resident answered the safety
+    check; ``risk_reason`` tells staff why); message_id
     files that message under the case; note is a system note for staff (summary, the
     case's summary if it has none). Staff hear of a new case, and of a joined one on its card.
     """
+    if risk is None and analysis is not None and analysis.risk != "none":
+        risk = analysis.risk
     case, opened = cases.open_or_join(
         session, resident, reason=reason, priority=priority, now=now,
         topics=analysis.topic_ids if analysis else None,
         topic_evidence={t.id: list(t.evidence) for t in analysis.topics} if analysis else None,
         urgent_reason=urgent_reason, about=analysis.about if analysis else "self",
-        window_id=window_id,
+        window_id=window_id, risk=risk,
+        risk_score=analysis.risk_score if analysis else None, risk_reason=risk_reason,
     )
     # One flush for the note and the notice, at the next query: sweeps open many cases.
     with session.no_autoflush:

@@ -4,7 +4,8 @@ Order matters and is the product's promise:
 
 1. follow → the welcome;
 2. an urgent message → the safety path (emergency numbers first), whatever else is going
-   on: a booking in progress, a case a person has claimed, any hour;
+   on: a booking in progress, a case a person has claimed, any hour; a message in the
+   "check" band → the plain question 「今、危ないですか？」 with a line open now;
 3. a button (postback) → the flow that sent it (registry.postback);
 4. a case a staff member has claimed → the message goes to that case and the bot stays
    quiet (a request to delete data is still honoured);
@@ -13,7 +14,8 @@ Order matters and is the product's promise:
    step 2 so the numbers come in English); other languages → やさしい日本語 with the
    window's number and a person, never a loop;
 7. a flow in progress (registry.flow), then the message's intent (registry.intent);
-8. nothing understood → ask again once, then hand over to a person.
+8. words the bot cannot place → the consult path (acknowledge, ask the district, offer a
+   person), then a person; never 「読み取れませんでした」 for a message with words in it.
 
 Other flows plug in through handlers.registry; a handler returning None means "not mine".
 """
@@ -23,7 +25,8 @@ from __future__ import annotations
 from handlers import casework
 from handlers.case_filing import lines_open_now, when_a_person_reads
 from handlers.content import load_pack
-from handlers.flows import english, fallback, language, safety, welcome
+from handlers.flows import english, fallback, language, safety, safety_check, welcome
+from handlers.hotlines import line_text
 from handlers.hours import is_open, next_open
 from handlers.inbound import FOLLOW, NON_TEXT, POSTBACK, TEXT
 from handlers.menu import MAIN_MENU
@@ -48,8 +51,17 @@ def handle(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
                               or (turn.analysis.urgent_kind if turn.analysis else None))
     if kind == TEXT and safety.is_urgent(turn):
         return safety.urgent(turn)
+    if kind == TEXT and safety_check.is_check(turn):
+        return safety_check.check(turn)
     if kind == POSTBACK:
         return _postback(turn, flows)
+    return handle_text(turn, flows)
+
+
+def handle_text(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
+    """Everything after safety and buttons (also how a message carries on after the
+    resident answered the check question 「そうではない」)."""
+    kind = turn.inbound.kind
     if _claimed_by_person(turn):
         return _claimed_out_of_hours(turn)
     if kind in NON_TEXT:
@@ -115,7 +127,7 @@ def _claimed_out_of_hours(turn: Turn) -> list[Reply]:
     state.claimed_ack_at = turn.now
     case = cases.handled_by_person(turn.session, turn.resident)
     topics = list(case.topics or []) if case is not None else []
-    lines = [f"・{h.name}：{h.number}（{h.hours}）" for h in lines_open_now(topics, pack)]
+    lines = [line_text(h) for h in lines_open_now(topics, pack, turn.now)]
     text = "\n".join([pack.text("claimed_out_of_hours", next_open=when_a_person_reads(turn.now)),
                       *lines, pack.text("claimed_emergency_tail")])
     return [Reply(text)]

@@ -178,6 +178,20 @@ def add_closed_day(
     return closed, slots_on(session, window_id, day, include_cancelled=False)
 
 
+def active_availability(session: Session, window_id: str) -> list[Availability]:
+    """A window's recurring availability that is still in force."""
+    return list(session.scalars(
+        select(Availability)
+        .where(Availability.window_id == window_id, Availability.active.is_(True))
+        .order_by(Availability.id)))
+
+
+def closed_days_from(session: Session, window_id: str, first: date) -> list[ClosedDay]:
+    return list(session.scalars(
+        select(ClosedDay).where(ClosedDay.window_id == window_id, ClosedDay.day >= first)
+        .order_by(ClosedDay.day)))
+
+
 def slots_on(
     session: Session, window_id: str, day: date, *, include_cancelled: bool = True
 ) -> list[Slot]:

@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from common.vocabulary import RISK_LEVELS
 from storage.models import Case, CaseNote, Message, Referral, Resident
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+RISK_RANK = {level: rank for rank, level in enumerate(RISK_LEVELS)}  # urgent first
 OPEN_STATUSES = ("new", "claimed", "waiting")
 
 
@@ -37,8 +39,12 @@ def open_or_join(
     urgent_reason: str | None = None,
     about: str = "self",
     window_id: str | None = None,
+    risk: str | None = None,
+    risk_score: float | None = None,
+    risk_reason: str | None = None,
 ) -> tuple[Case, bool]:
-    """One open case per resident: a new concern joins it and may raise its priority.
+    """One open case per resident: a new concern joins it and may raise its priority (and
+    its risk band, which keeps the highest reading and why).
 
     Returns the case and whether it was opened just now (False: an open one was joined)."""
     case = current_case(session, resident)
@@ -64,8 +70,21 @@ def open_or_join(
         case.urgent_reason = urgent_reason
     if about != "self":
         case.about = about
+    _raise_risk(case, risk, risk_score, risk_reason)
     session.flush()
     return case, opened
+
+
+def _raise_risk(case: Case, risk: str | None, score: float | None, reason: str | None) -> None:
+    if risk is None:
+        return
+    current = RISK_RANK.get(case.risk or "none", 2)
+    if RISK_RANK[risk] < current or case.risk is None:
+        case.risk, case.risk_reason = risk, reason or case.risk_reason
+    elif RISK_RANK[risk] == current and reason and not case.risk_reason:
+        case.risk_reason = reason
+    if score is not None:
+        case.risk_score = max(score, case.risk_score or 0.0)
 
 
 def current_case(session: Session, resident: Resident) -> Case | None:

@@ -137,6 +137,7 @@ def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int
         case.resident_alias = DELETED_ALIAS
         case.summary = None
         case.urgent_reason = None
+        case.risk_reason = None  # may quote the resident too
         case.topic_evidence = {}
         if case.status != "closed":
             case.status, case.closed_at = "closed", now

@@ -169,6 +169,7 @@ def _anonymise_cases(session: Session, cutoff: datetime, limit: int,
         case.resident_alias = ANONYMISED_ALIAS
         case.summary = None
         case.urgent_reason = None
+        case.risk_reason = None  # may quote the resident too
         case.topic_evidence = {}
     report.cases_anonymised += len(ids)
     return len(ids)

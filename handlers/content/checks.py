@@ -103,8 +103,17 @@ def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.level == "error"]
 
 
+# FAQ entries the conversation answers by id (handlers/flows/context.py: 受付時間): they may be
+# edited but not retired or renamed.
+FAQ_IDS_USED_BY_BOT: tuple[str, ...] = ("hours",)
+
+
 def _faq_problems(entries: list[dict[str, Any]]) -> list[Problem]:
-    problems = []
+    present = {str(e.get("id", "")) for e in entries}
+    problems = [Problem("error", f"よくある質問 {needed}", (
+                    "この質問はボットが直接使っているため、取り下げやIDの変更はできません。"
+                    "内容を編集してください"))
+                for needed in FAQ_IDS_USED_BY_BOT if needed not in present]
     for entry in entries:
         entry_id = str(entry.get("id", ""))
         where = f"よくある質問 {entry_id}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from handlers.content.checks import FAQ_IDS_USED_BY_BOT
 from handlers.content.faq_csv import FaqCsvError, decode_csv_bytes, parse_faq_csv_text
 from handlers.content.schema import Agency, BusinessHours, FaqEntry, Hotline
 
@@ -51,6 +52,10 @@ def _japanese(err: Any, loc: list[str]) -> str:
     kind, msg = err.get("type", ""), str(err.get("msg", "")).removeprefix("Value error, ")
     if kind in ("missing", "string_too_short"):
         return "入力してください"
+    if loc and loc[0] == "id":
+        return "IDは英数字と _ で、64文字以内にしてください（ボタンのデータに入るため）"
+    if kind == "string_too_long":
+        return f"{(err.get('ctx') or {}).get('max_length', '')}文字以内にしてください"
     if loc and loc[0] in ("phone", "number"):
         return ("電話番号の形式が正しくありません（例: 046-876-6299、0120-279-889、#8008、110。"
                 "半角数字とハイフンで書いてください）")
@@ -114,6 +119,9 @@ def put_faq(payload: dict[str, Any], fields: dict[str, Any], original_id: str | 
 
 
 def retire_faq(payload: dict[str, Any], entry_id: str, today: date) -> dict[str, Any]:
+    if entry_id in FAQ_IDS_USED_BY_BOT:
+        raise EditError(f"「{entry_id}」はボットが直接使っている質問のため取り下げできません。"
+                        "内容を編集してください。")
     new, pack = _doc(payload)
     entries = pack.get("faq", [])
     entry = next((e for e in entries if e.get("id") == entry_id), None)

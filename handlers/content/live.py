@@ -72,12 +72,16 @@ def refresh(factory: sessionmaker[Session], min_interval: float = 0.0) -> bool:
             return False
     _last_check[id(factory)] = time.monotonic()
     try:
-        if factory not in _seeded:
-            from handlers.content.versions import ensure_seeded
+        from handlers.content.versions import ensure_seeded
 
+        if factory not in _seeded:  # once per process: also picks up changed pack files
             ensure_seeded(factory)
             _seeded.add(factory)
-        return _follow(factory)
+        changed = _follow(factory)
+        if changed is None:  # nothing published (a new or emptied database): seed, retry
+            ensure_seeded(factory)
+            changed = _follow(factory)
+        return bool(changed)
     except SQLAlchemyError as exc:  # not migrated yet, database away: keep what we serve
         log.warning("content: cannot read the published version (%s)", type(exc).__name__)
         return False
@@ -88,14 +92,16 @@ def _is_for(factory: sessionmaker[Session]) -> bool:
     return served is not None and served.key[0] == id(factory)
 
 
-def _follow(factory: sessionmaker[Session]) -> bool:
+def _follow(factory: sessionmaker[Session]) -> bool | None:
+    """True when a new version is served now, False when unchanged, None when nothing is
+    published."""
     global _served, problem
     from storage import content as store
 
     with factory() as session:
         stamp = store.published_stamp(session)
     if stamp is None:
-        return False
+        return None
     key = (id(factory), *stamp)
     if _served is not None and _served.key == key:
         return False
@@ -107,7 +113,7 @@ def _follow(factory: sessionmaker[Session]) -> bool:
         with factory() as session:
             version = store.published(session)
             if version is None:
-                return False
+                return None
             number, published_at, payload = version.number, version.published_at, version.payload
         try:
             pack = pack_from_payload(payload, label=f"version {number}")

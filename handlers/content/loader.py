@@ -33,7 +33,7 @@ PACK_FILES: dict[str, tuple[str, ...]] = {
     "towns.toml": ("towns",),
     "faq.toml": ("faq",),
     "resources.toml": ("resources",),
-    "hotlines.toml": ("hotlines", "hotline_rules"),
+    "hotlines.toml": ("hotlines", "situations", "open_now"),
     "copy.toml": ("copy",),
 }
 OPTIONAL_FILES = {"resources.toml"}

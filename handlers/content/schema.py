@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common.vocabulary import TOPIC_IDS, URGENT_KINDS
+from handlers.content.opening import OpeningHours, parse_opening
 
 # Which pack file each top-level section comes from, for error messages.
 SECTION_FILES: dict[str, str] = {
@@ -31,7 +32,8 @@ SECTION_FILES: dict[str, str] = {
     "faq": "faq.toml",
     "resources": "resources.toml",
     "hotlines": "hotlines.toml",
-    "hotline_rules": "hotlines.toml",
+    "situations": "hotlines.toml",
+    "open_now": "hotlines.toml",
     "copy": "copy.toml",
 }
 
@@ -119,7 +121,7 @@ _ID = r"^[a-z0-9][a-z0-9_]*$"
 # become button labels and echoed texts: these keep every button within LINE's limits.
 MAX_ID = 64
 MAX_ECHOED_TEXT = 300  # a FAQ question is echoed as the button's display text
-_PHONE = re.compile(r"^(#\d{4}|\d{3}|\d{2,5}-\d{1,4}-\d{3,4})$")
+_PHONE = re.compile(r"^(#\d{4}|\d{3}|\d{2,5}-\d{1,4}-\d{3,5})$")  # 0120-0-78310
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
@@ -303,7 +305,10 @@ class Hotline(_Model):
     id: str = Field(pattern=_ID, max_length=MAX_ID)
     name: str = Field(min_length=1)
     number: str
-    hours: str = Field(min_length=1)
+    hours: str = Field(min_length=1)  # as residents read it
+    # Machine-readable hours (handlers/content/opening.py): "24h" or ["mon-fri 09:00-17:00"];
+    # left out when unknown, and then the line is never offered as open now.
+    open: str | list[str] | None = None
     description: str = Field(min_length=1)
     when_to_use: str | None = None
     urgent_kinds: list[str] = Field(default_factory=list)
@@ -332,25 +337,68 @@ class Hotline(_Model):
         return value
 
 
-class HotlineRule(_Model):
-    """Which hotlines to offer, in order, for an urgent kind or a topic."""
+    @field_validator("open")
+    @classmethod
+    def _open_ok(cls, value):
+        if value is not None:
+            parse_opening(value)
+        return value
 
-    urgent_kind: str | None = None
-    topic: str | None = None
-    hotlines: list[str] = Field(min_length=1)
-    note: str | None = None
+    @property
+    def opening(self) -> OpeningHours | None:
+        """When the line answers; None when the pack does not know."""
+        return parse_opening(self.open) if self.open is not None else None
+
+
+class Situation(_Model):
+    """A situation and who helps with it: the windows and the lines, in the order a
+    coordinator would give them. The first matching situations are the most specific.
+
+    It matches when nlu's urgent kind is in ``urgent_kinds`` or a topic is in ``topics``,
+    and — when ``and_topics`` or ``and_words`` are given — also one of those topics or
+    words (in the message) is there (e.g. abuse *and* an older person → elder abuse) — and
+    none of the situations in ``unless`` fits (abuse of an older person is not child abuse)."""
+
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
+    label: str = Field(min_length=1)  # for staff and tests, e.g. 高齢者への虐待
+    urgent_kinds: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    and_topics: list[str] = Field(default_factory=list)
+    and_words: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)  # not when one of these situations fits
+    emergency: list[str] = Field(default_factory=list)  # first, when the danger is now
+    lines: list[str] = Field(default_factory=list)  # hotline ids, in situational order
+    windows: list[str] = Field(default_factory=list)  # agency ids (or "district_center")
+    note: str | None = None  # one short line for residents, e.g. けがをしたら119番
+
+    @field_validator("topics", "and_topics")
+    @classmethod
+    def _topics(cls, value):
+        return _check_topics(value)
+
+    @field_validator("urgent_kinds")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        unknown = [k for k in value if k not in URGENT_KINDS]
+        if unknown:
+            raise ValueError(f"unknown urgent kind(s) {unknown}; known: {', '.join(URGENT_KINDS)}")
+        return value
 
     @model_validator(mode="after")
-    def _one_key(self) -> HotlineRule:
-        if (self.urgent_kind is None) == (self.topic is None):
-            raise ValueError("a hotline rule needs exactly one of urgent_kind or topic")
-        if self.urgent_kind is not None and self.urgent_kind not in URGENT_KINDS:
-            raise ValueError(
-                f"unknown urgent kind {self.urgent_kind!r}; known: {', '.join(URGENT_KINDS)}"
-            )
-        if self.topic is not None:
-            _check_topics([self.topic])
+    def _useful(self) -> Situation:
+        if not self.urgent_kinds and not self.topics:
+            raise ValueError(f"situation {self.id!r} needs urgent_kinds or topics to match on")
+        if not (self.emergency or self.lines or self.windows):
+            raise ValueError(f"situation {self.id!r} names no line and no window")
         return self
+
+
+class OpenNow(_Model):
+    """The lines that always apply: emergency numbers (open 24 hours, first when the danger
+    is now and no situation says otherwise) and a 24-hour line for anyone unsure."""
+
+    emergency: list[str] = Field(min_length=1)
+    listening: list[str] = Field(min_length=1)
 
 
 class BusinessHours(_Model):
@@ -417,7 +465,8 @@ class ContentPack(_Model):
     faq: list[FaqEntry]
     resources: list[Resource] = Field(default_factory=list)
     hotlines: list[Hotline]
-    hotline_rules: list[HotlineRule] = Field(default_factory=list)
+    situations: list[Situation] = Field(default_factory=list)
+    open_now: OpenNow
     copy_: dict[str, str] = Field(alias="copy")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -479,12 +528,27 @@ class ContentPack(_Model):
                     f"resources.toml: resource {res.id!r} contact {res.contact!r} "
                     "is not an agency id"
                 )
-        for i, rule in enumerate(self.hotline_rules):
-            for ref in rule.hotlines:
+        always = {h.id for h in self.hotlines if h.opening is not None and h.opening.always}
+        for key in ("emergency", "listening"):
+            for ref in getattr(self.open_now, key):
                 if ref not in hotline_ids:
+                    errors.append(f"hotlines.toml: open_now.{key} names unknown hotline {ref!r}")
+                elif ref not in always:
                     errors.append(
-                        f"hotlines.toml: hotline_rules[{i}] names unknown hotline {ref!r}"
-                    )
+                        f'hotlines.toml: open_now.{key} line {ref!r} must be open = "24h"')
+        for situation in self.situations:
+            for ref in [*situation.emergency, *situation.lines]:
+                if ref not in hotline_ids:
+                    errors.append(f"hotlines.toml: situation {situation.id!r} names unknown "
+                                  f"hotline {ref!r}")
+            for ref in situation.unless:
+                if ref not in {s.id for s in self.situations}:
+                    errors.append(f"hotlines.toml: situation {situation.id!r} unless names "
+                                  f"unknown situation {ref!r}")
+            for ref in situation.windows:
+                if ref != DISTRICT_CENTER and ref not in agency_ids:
+                    errors.append(f"hotlines.toml: situation {situation.id!r} names unknown "
+                                  f"agency {ref!r}")
         if errors:
             raise ValueError("; ".join(errors))
         return self

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 SECTION_LABELS: dict[str, str] = {
     "meta": "基本情報", "business_hours": "受付時間・休業日", "retention": "保存期間",
     "agencies": "窓口", "towns": "町名", "faq": "よくある質問", "resources": "地域資源",
-    "hotlines": "相談ダイヤル", "hotline_rules": "ダイヤルの案内順", "copy": "文言",
+    "hotlines": "相談ダイヤル", "situations": "状況ごとの案内先",
+    "open_now": "いつでもつながる番号", "copy": "文言",
     "retired_faq": "取り下げたよくある質問",
 }
 
@@ -55,6 +56,8 @@ def pack_from_payload(payload: dict[str, Any], label: str = "published") -> Cont
     """Validate a stored document; sections it lacks (added to the code since) come from
     the pack files. Raises ContentPackError."""
     document = dict(payload.get("pack") or {})
+    # Replaced by the situation table (situations, open_now; filled from the files below).
+    document.pop("hotline_rules", None)
     missing = [k for k in ContentPack.model_fields if k not in document
                and (ContentPack.model_fields[k].alias or k) not in document]
     if missing:

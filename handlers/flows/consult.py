@@ -25,6 +25,7 @@ from handlers.routing import (
     RoutingResult,
     TownRef,
     WindowRef,
+    center_for_town,
     locate,
     normalize_town,
     parse_ban,
@@ -109,7 +110,7 @@ def route(turn: Turn, topics: list[str], compound: bool, districts: list[str]) -
     result = windows_for(pack, topics, districts, compound)
     if result.district_status == "elsewhere" and result.town is not None:
         return [Reply(_acknowledge(topics)), *elsewhere(result.town)]
-    replies = [Reply(_acknowledge(topics))]
+    replies = [Reply(_acknowledge(topics)), *_open_lines(turn, topics)]
     if compound:
         replies += _compound(turn, result)
     else:
@@ -222,6 +223,38 @@ def _first_town(texts: list[str]) -> TownRef | None:
     return None
 
 
+def unplaced(turn: Turn) -> list[Reply]:
+    """Words the bot cannot place: no dead end. Acknowledge, then the district's centre, or
+    ask for the 町名 — with a person one tap away."""
+    pack = load_pack()
+    thanks = Reply(pack.text("consult_ack_unplaced"))
+    _remember_district(turn, _districts(turn))
+    district = turn.resident.district
+    center = center_for_town(pack, district) if district else None
+    if center is not None:
+        return [thanks, Reply(_center_line(pack, center)),
+                Reply(pack.text("consult_offer"), offer_buttons())]
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    conversation.enter(state, FLOW, ASK_TOWN, turn.now,
+                       {"topics": [], "compound": False, "unplaced": True})
+    return [thanks, Reply(pack.text("ask_town"), [SKIP_TOWN, *offer_buttons()[1:]])]
+
+
+def _open_lines(turn: Turn, topics: list[str]) -> list[Reply]:
+    """The situation's phone lines that are open now (handlers/hotlines.py), if any."""
+    from handlers.hotlines import choose, line_text
+
+    pack = load_pack()
+    text = turn.analysis.text if turn.analysis else ""
+    emergency = set(pack.open_now.emergency)  # 110/119 belong to the safety path
+    lines = [h for h in choose(pack, turn.now, topic_ids=topics, text=text).open_now
+             if h.id not in emergency]
+    if not lines:
+        return []
+    body = [pack.text("consult_open_lines"), *(line_text(h) for h in lines[:2])]
+    return [Reply("\n".join(body))]
+
+
 @registry.flow(FLOW)
 def town_answer(turn: Turn) -> list[Reply] | None:
     """The answer to 「町名を教えていただけますか？」 or 「何番か…」 — or a new subject,
@@ -258,8 +291,9 @@ def _not_a_town(turn: Turn, state, topics: list[str], compound: bool) -> list[Re
     if _DECLINES.search(text) and not analysis.topics:  # 「わかりません」「言いたくない」
         conversation.clear(state, turn.now)
         return _all_centers("all_centers_intro", topics=topics)
+    # after words the bot could not place, more of them are not a town (see unplaced)
     moved_on = (analysis.topics or analysis.urgent or _QUESTION.search(text)
-                or analysis.intent not in ("consult", "greeting"))
+                or analysis.intent not in ("consult", "greeting") or state.data.get("unplaced"))
     conversation.clear(state, turn.now)
     if moved_on:
         return None  # they moved on; answer what they wrote now

@@ -12,7 +12,7 @@ import re
 
 from handlers.case_filing import file_case
 from handlers.content import Agency, Hotline, load_pack
-from handlers.hotlines import hotlines_for
+from handlers.hotlines import choose
 from handlers.hours import is_open, next_open
 from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
@@ -33,7 +33,6 @@ _DANGER: list[tuple[str, re.Pattern]] = [
     ("suicide", re.compile(r"kill myself|suicid|want to die|end my life|don'?t want to live",
                            re.I)),
 ]
-_FIRST = {"medical": "fire_119", "violence": "police_110", "abuse": "police_110"}
 _TOPICS: list[tuple[str, re.Pattern]] = [
     ("living_hardship", re.compile(r"rent|money|debt|food|can'?t pay|cannot pay|bills?|poor",
                                    re.I)),
@@ -100,11 +99,9 @@ def urgent(turn: Turn, kind: str | None) -> list[Reply]:
     pack = load_pack()
     analysis = turn.analysis
     topics = analysis.topic_ids if analysis else []
-    lines = [h for h in hotlines_for(kind, topics, pack) if h.urgent_kinds] or [
-        h for h in pack.hotlines if h.id in ("police_110", "fire_119")]
-    first = _FIRST.get(kind or "")
-    # the line for the danger first; then lines answering around the clock
-    lines.sort(key=lambda h: (h.id != first, "24時間" not in h.hours))
+    # the one open-now chooser: the situation's numbers, those open now first
+    lines = choose(pack, turn.now, urgent_kind=kind, topic_ids=topics,
+                   text=turn.inbound.text or "", urgent=True).open_now
     about = analysis.about if analysis else "self"
     intro = pack.text("en_urgent_intro_other" if about == "other" else "en_urgent_intro")
     replies = [Reply("\n".join([intro, *(_line(pack, h) for h in lines[:4])]))]

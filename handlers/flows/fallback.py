@@ -1,6 +1,8 @@
-"""When no flow understood the message: ask again once, then hand over to a person.
+"""When no flow understood the message: there is no dead end.
 
-Also the gentle answer to messages with nothing to read (only emoji, punctuation, spaces).
+Words the bot cannot place go to the consult path (acknowledge, ask the district, offer a
+person); if the next message cannot be placed either, a person takes over. Only a message
+with nothing to read (only emoji, punctuation, spaces) gets the gentle request to write.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def not_understood(turn: Turn) -> list[Reply]:
     state.not_understood = (state.not_understood or 0) + 1
     if state.not_understood >= HAND_OVER_AFTER:
         return hand_over(turn, reason="not_understood")
-    return [Reply(load_pack().text("not_understood"), MAIN_MENU)]
+    from handlers.flows.consult import unplaced  # consult imports the case pieces too
+
+    return unplaced(turn)
 
 
 def understood(turn: Turn) -> None:

@@ -13,10 +13,11 @@ from storage.models.handoff import (
     SlackPost,
     SlackThread,
 )
+from storage.models.safety import SafetyCheck
 from storage.models.staff import AuditEntry, StaffUser
 
 __all__ = [
     "AuditEntry", "Base", "Case", "CaseNote", "ContentVersion", "ConversationState",
-    "InboundEvent", "Message", "Outbox", "Referral", "Resident", "StaffUser", "utcnow",
-    "CaseNotification", "LoginAttempt", "SlackEventSeen", "SlackPost", "SlackThread",
+    "InboundEvent", "Message", "Outbox", "Referral", "Resident", "SafetyCheck", "StaffUser",
+    "utcnow", "CaseNotification", "LoginAttempt", "SlackEventSeen", "SlackPost", "SlackThread",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -34,6 +34,11 @@ class Case(Base):
     # urgent | compound | human | not_understood | checkin
     opened_reason: Mapped[str] = mapped_column(String(24))
     urgent_reason: Mapped[str | None] = mapped_column(EncryptedText)  # quotes the resident
+    # The highest risk band nlu (or the resident's answer) gave for this case, its score
+    # and, for staff, why (may quote the resident): urgent | check | none.
+    risk: Mapped[str | None] = mapped_column(String(8))
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    risk_reason: Mapped[str | None] = mapped_column(EncryptedText)
     about: Mapped[str] = mapped_column(String(8), default="self")
     # unknown → asked → granted | declined (declined: only the confidential 支援会議 path)
     consent: Mapped[str] = mapped_column(String(12), default="unknown")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 import pytest
 
@@ -98,3 +99,25 @@ def test_a_town_nobody_serves_is_an_error(payload):
     for agency in payload["pack"]["agencies"]:
         agency["serves"] = [a for a in agency.get("serves", []) if a["town"] != "池子"]
     assert any("町名 池子: 担当の地域包括支援センターがありません" in m for m in messages(payload))
+
+
+def test_an_answer_the_bot_uses_by_id_cannot_be_retired(payload):
+    from handlers.content import editing
+
+    with pytest.raises(editing.EditError, match="ボットが直接使っている"):
+        editing.retire_faq(payload, "hours", date(2026, 12, 1))
+    payload["pack"]["faq"] = [e for e in payload["pack"]["faq"] if e["id"] != "hours"]
+    assert any("よくある質問 hours" in m and "取り下げやIDの変更はできません" in m
+               for m in messages(payload))
+
+
+def test_wording_keeps_its_placeholders(payload):
+    from handlers.content import editing
+
+    text = "ただいま時間外です。{next_open}にお返事します。"
+    changed = editing.put_copy(payload, "out_of_hours", text)
+    assert changed["pack"]["copy"]["out_of_hours"].endswith("{next_open}にお返事します。")
+    with pytest.raises(editing.EditError, match="使えない差し込み"):
+        editing.put_copy(payload, "out_of_hours", "{name}さん、時間外です。")
+    with pytest.raises(editing.EditError, match="空にできません"):
+        editing.put_copy(payload, "closing", "  ")

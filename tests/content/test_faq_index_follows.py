@@ -41,17 +41,17 @@ def test_retired_answers_stop_and_new_ones_are_found_after_publishing(
 
     clock.now = OFFICE_HOURS
     chat = Chat(client, worker, fake_line, svc, USER)
-    hours = load_pack_files().faq_entry("hours").answer
-    assert chat.say("窓口の受付時間は？") == [hours]
+    salon = load_pack_files().faq_entry("salon")
+    assert chat.say(salon.question) == [salon.answer]
 
     worker._warm = True  # as after Worker.run: the index is rebuilt before the next batch
     publish(svc, lambda p: editing.put_faq(
-        editing.retire_faq(p, "hours", utcnow().date()), NEW_ENTRY))
+        editing.retire_faq(p, "salon", utcnow().date()), NEW_ENTRY))
     worker.drain_once()
     assert faq.index_for() is faq._index[1] and faq._index[0] is load_pack()
     assert "kaigo_hokenryo" in {e.id for e in faq.index_for().entries}
 
-    texts = chat.say("窓口の受付時間は？")
-    assert hours not in texts
-    assert "faq:hours" not in chat.button_data()
+    texts = chat.say(salon.question)
+    assert salon.answer not in texts
+    assert "faq:salon" not in chat.button_data()
     assert chat.say("介護保険料の金額はいくらですか") == [NEW_ENTRY["answer"]]

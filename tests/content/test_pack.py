@@ -100,8 +100,8 @@ def test_hotline_without_source_is_rejected(pack_copy, replace_in):
         load_pack_dir(pack_copy)
 
 
-def test_hotline_rule_naming_unknown_line_is_rejected(pack_copy, replace_in):
-    replace_in(pack_copy / "hotlines.toml", 'hotlines = ["fire_119"]', 'hotlines = ["fire_911"]')
+def test_situation_naming_unknown_line_is_rejected(pack_copy, replace_in):
+    replace_in(pack_copy / "hotlines.toml", 'lines = ["fire_119"]', 'lines = ["fire_911"]')
     with pytest.raises(ContentPackError, match="unknown hotline 'fire_911'"):
         load_pack_dir(pack_copy)
 

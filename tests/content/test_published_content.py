@@ -170,3 +170,12 @@ def test_the_scheduler_follows_the_published_version(svc):
         store.add_published(session, payload, origin="console", now=utcnow())
     job.follow_content()
     assert load_pack().business_hours.close.minute == 15
+
+
+def test_an_emptied_table_is_seeded_again(svc):
+    assert live.refresh(svc.factory) is True
+    with transaction(svc.factory) as session:
+        session.execute(store.ContentVersion.__table__.delete())
+    live.refresh(svc.factory)
+    with svc.factory() as session:
+        assert store.published(session).origin == "seed"

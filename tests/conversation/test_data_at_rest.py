@@ -42,6 +42,7 @@ PLAIN_ALLOWED: dict[str, str] = {
         "checkin_enrolments.supporter_role", "messages.direction", "messages.sender",
         "messages.kind", "referrals.status", "bookings.status", "bookings.callback",
         "bookings.cancelled_by", "checkins.status", "checkins.answer",
+        "cases.risk", "safety_checks.answer", "safety_checks.topics",
     )},
     **{c: "a window id from the content pack" for c in (
         "booking_calendar_feeds.window_id", "booking_availabilities.window_id",

@@ -148,8 +148,24 @@ def test_with_a_known_district_the_handoff_names_the_center(chat):
     assert chat.cases()[0].window_id == "east_center"
 
 
+def test_words_the_bot_cannot_place_get_the_consult_path_not_a_dead_end(chat, pack):
+    texts = chat.say("ふがふが")
+    assert texts == [pack.text("consult_ack_unplaced"), pack.text("ask_town")]
+    assert "読み取れ" not in joined(texts)
+    assert chat.button_data() == ["consult:skip", "handoff:consult"]  # a person, one tap away
+    assert chat.cases() == []
+
+
+def test_a_district_the_bot_knows_gets_its_centre_for_unplaced_words(chat, pack):
+    chat.say("沼間に住んでいます")
+    texts = chat.say("ふがふが")
+    assert texts[0] == pack.text("consult_ack_unplaced")
+    assert "東部地域包括支援センター" in texts[1] and "046-876-6299" in texts[1]
+    assert "handoff:consult" in chat.button_data()
+
+
 def test_not_understood_twice_in_a_row_reaches_a_person(chat, pack):
-    assert chat.say("ふがふが") == [pack.text("not_understood")]
+    assert chat.say("ふがふが")[0] == pack.text("consult_ack_unplaced")
     assert chat.cases() == []
     texts = chat.say("ほげほげ")
     assert texts[0] == pack.text("handoff_received_generic")
@@ -161,7 +177,7 @@ def test_not_understood_twice_in_a_row_reaches_a_person(chat, pack):
 def test_an_understood_message_resets_the_count(chat, pack):
     chat.say("ふがふが")
     chat.say("窓口の受付時間は？")
-    assert chat.say("ほげほげ") == [pack.text("not_understood")]
+    assert chat.say("ほげほげ")[0] == pack.text("consult_ack_unplaced")
     assert chat.cases() == []
 
 

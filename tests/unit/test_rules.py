@@ -60,7 +60,8 @@ def test_asking_for_a_person_opens_a_case_and_asks_consent_once(resident):
 
 def test_not_understood_twice_in_a_row_reaches_a_person(resident):
     first = resident.says("ほげほげ", intent="greeting")
-    assert first == [Reply(copy("not_understood"), MAIN_MENU)]
+    # no dead end: the consult path (thanks, the 町名 question, a person one tap away)
+    assert [r.text for r in first] == [copy("consult_ack_unplaced"), copy("ask_town")]
     assert resident.cases() == []
     second = resident.says("ふがふが", intent="greeting")
     assert second[0].text == copy("handoff_received_generic")

@@ -1,7 +1,7 @@
 """Staff pages for 見守り check-ins (/staff/checkins): today's check-ins per household, a
 household's history, enrolling / pausing / ending, and a CSV export.
 
-Pages need a signed-in staff member (bot.staff.auth). Residents appear by alias only; the
+Pages need a signed-in staff member (the console's guard). Residents appear by alias only; the
 supporter's phone number is shown on the household page (and audited as reveal_pii) and
 never exported.
 """
@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import services
+from bot.staff.auth import current_staff_id
 from common.clock import TOKYO
 from storage import audit
 from storage import checkins as store
@@ -32,12 +32,6 @@ WEEKDAYS = "月火水木金土日"
 STATUS_LABELS = {"active": "実施中", "paused": "休止中", "ended": "終了"}
 PAUSE_REASONS = ("入院中", "旅行", "施設に短期入所", "本人の希望", "その他")
 CSV_DAYS_MAX = 366
-
-
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every page needs a signed-in staff member."""
 
 
 @dataclass
@@ -60,19 +54,10 @@ def _day_arg(name: str, default: date) -> date:
         abort(400)
 
 
-def _staff_id() -> int | None:
-    return getattr(current_user, "id", None)
-
-
 def _audit(session: Session, action: str, enrolment: CheckinEnrolment, detail: str) -> None:
-    audit.record(session, action, now=_now(), staff_id=_staff_id(),
+    audit.record(session, action, now=_now(), staff_id=current_staff_id(),
                  case_id=enrolment.case_id, resident_alias=enrolment.resident_alias,
                  detail=f"見守り: {detail}")
-
-
-@bp.app_template_filter("tokyo_hm")
-def _tokyo_hm(value: datetime | None) -> str:
-    return value.astimezone(TOKYO).strftime("%m/%d %H:%M") if value else "-"
 
 
 # -- pages ---------------------------------------------------------------------------
@@ -97,7 +82,7 @@ def index() -> str:
         counts["escalated"] += state == "escalated"
         counts["missed"] += state == "missed"
     return render_template(
-        "staff_checkins/index.html", rows=list(rows.values()), day=day, counts=counts,
+        "staff/checkins/index.html", rows=list(rows.values()), day=day, counts=counts,
         prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
         state_of=store.state_of, state_labels=store.STATE_LABELS,
         answer_labels=store.ANSWER_LABELS, status_labels=STATUS_LABELS, describe=_describe,
@@ -113,7 +98,7 @@ def household(enrolment_id: int) -> str:
         if enrolment.supporter_phone:
             _audit(session, "reveal_pii", enrolment, "支援者の電話番号を表示")
     return render_template(
-        "staff_checkins/household.html", e=enrolment, history=history,
+        "staff/checkins/household.html", e=enrolment, history=history,
         state_of=store.state_of, state_labels=store.STATE_LABELS,
         answer_labels=store.ANSWER_LABELS, status_labels=STATUS_LABELS,
         describe=_describe(enrolment), pause_reasons=PAUSE_REASONS, weekdays=WEEKDAYS,
@@ -149,7 +134,7 @@ def enrol() -> Any:
             enrolment = store.enrol(
                 session, resident, request_.schedule, consent_by=request_.consent_by,
                 consent_at=request_.consent_at, now=_now(), quiet=request_.quiet,
-                ladder=request_.ladder, supporter=request_.supporter, staff_id=_staff_id(),
+                ladder=request_.ladder, supporter=request_.supporter, staff_id=current_staff_id(),
             )
         except store.CheckinError as exc:
             flash(str(exc), "error")
@@ -272,7 +257,7 @@ def export_csv() -> Response:
                 store.state_of(c), c.answer or "", _iso(c.answered_at), _iso(c.reminded_at),
                 _iso(c.escalated_at), c.case_id or "", c.note or "",
             ])
-        audit.record(session, "export_csv", now=_now(), staff_id=_staff_id(),
+        audit.record(session, "export_csv", now=_now(), staff_id=current_staff_id(),
                      detail=f"見守り {first}〜{last}")
     # A BOM so that Excel, which many city offices use, reads the Japanese correctly.
     body = "\ufeff" + buffer.getvalue()

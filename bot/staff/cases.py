@@ -1,8 +1,9 @@
-"""The queue and the case page: see who is waiting, claim, answer, refer, close."""
+"""Cases (/staff, /staff/cases, /staff/referrals): the queue, the case page, claim, answer,
+refer, close."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -14,14 +15,12 @@ from flask import (
     request,
     url_for,
 )
-from flask import session as flask_session
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import services
-from bot.staff import labels
-from bot.staff.auth import require_login
+from bot.staff import labels, pii_reveal
 from bot.staff.forms import (
     ActionForm,
     CloseForm,
@@ -30,16 +29,12 @@ from bot.staff.forms import (
     ReplyForm,
     choices,
 )
-from common.clock import TOKYO
 from handlers import casework, sla
 from storage import audit, cases
 from storage.db import transaction
 from storage.models import Booking, Case, StaffUser, utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-bp.before_request(require_login)
-
-REVEAL_FOR = timedelta(minutes=10)  # personal data stays visible this long after the click
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -66,9 +61,8 @@ def _case_or_404(session: Session, case_id: int) -> Case:
     return case
 
 
-def _revealed(case_id: int, now: datetime) -> bool:
-    until = (flask_session.get("reveal") or {}).get(str(case_id))
-    return bool(until) and datetime.fromisoformat(until) > now
+def _reveal_key(case_id: int) -> str:
+    return f"case:{case_id}"
 
 
 def _form_ok(form: Any) -> bool:
@@ -78,35 +72,6 @@ def _form_ok(form: Any) -> bool:
         for error in errors:
             flash(str(error), "error")
     return False
-
-
-@bp.app_template_filter("tokyo")
-def tokyo(value: datetime | None, fmt: str = "%m/%d %H:%M") -> str:
-    return value.astimezone(TOKYO).strftime(fmt) if value else ""
-
-
-@bp.app_template_filter("age")
-def age(value: datetime | None, now: datetime | None = None) -> str:
-    if value is None:
-        return ""
-    minutes = int(((now or utcnow()) - value).total_seconds() // 60)
-    if minutes < 60:
-        return f"{max(minutes, 0)}分"
-    if minutes < 48 * 60:
-        return f"{minutes // 60}時間{minutes % 60}分"
-    return f"{minutes // (24 * 60)}日"
-
-
-@bp.app_context_processor
-def globals_for_templates() -> dict[str, Any]:
-    return {
-        "topic_label": labels.topic_label, "status_labels": cases.STATUS_LABELS,
-        "priority_labels": cases.PRIORITY_LABELS, "outcome_labels": cases.OUTCOMES,
-        "about_labels": labels.ABOUT_LABELS, "consent_labels": labels.CONSENT_LABELS,
-        "reason_labels": labels.REASON_LABELS, "referral_labels": labels.REFERRAL_LABELS,
-        "urgent_kind_labels": labels.URGENT_KIND_LABELS, "action_form": ActionForm,
-        "audit_labels": labels.AUDIT_LABELS,
-    }
 
 
 # -- queue ------------------------------------------------------------------------------
@@ -174,7 +139,7 @@ def release(case_id: int) -> Any:
 @bp.get("/cases/<int:case_id>")
 def case(case_id: int) -> str:
     now = utcnow()
-    revealed = _revealed(case_id, now)
+    revealed = pii_reveal.shown(_reveal_key(case_id), now)
     with transaction(services().factory) as session:
         found = _case_or_404(session, case_id)
         messages = cases.conversation(session, found)
@@ -217,7 +182,7 @@ def messages(case_id: int) -> Any:
     after = request.args.get("after", "0")
     after_id = int(after) if after.isdigit() else 0
     now = utcnow()
-    revealed = _revealed(case_id, now)
+    revealed = pii_reveal.shown(_reveal_key(case_id), now)
     with transaction(services().factory) as session:
         found = _case_or_404(session, case_id)
         rows = cases.conversation(session, found, after_id=after_id)
@@ -239,18 +204,14 @@ def reveal(case_id: int) -> Any:
             found = _case_or_404(session, case_id)
             audit.record(session, "reveal_pii", now=now, staff_id=current_user.id,
                          case_id=found.id, resident_alias=found.resident_alias)
-        shown = dict(flask_session.get("reveal") or {})
-        shown[str(case_id)] = (now + REVEAL_FOR).isoformat()
-        flask_session["reveal"] = shown
+        pii_reveal.show(_reveal_key(case_id), now)
     return redirect(url_for("staff.case", case_id=case_id) + "#conversation")
 
 
 @bp.post("/cases/<int:case_id>/hide")
 def hide(case_id: int) -> Any:
     if _form_ok(ActionForm()):
-        shown = dict(flask_session.get("reveal") or {})
-        shown.pop(str(case_id), None)
-        flask_session["reveal"] = shown
+        pii_reveal.hide(_reveal_key(case_id), utcnow())
     return redirect(url_for("staff.case", case_id=case_id) + "#conversation")
 
 
