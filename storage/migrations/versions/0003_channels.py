@@ -2,7 +2,7 @@
 leases; outbox priority
 
 Revision ID: 0003_channels
-Revises: 0004_staff
+Revises: 0006_dialogue, 0007_content
 Create Date: 2026-12-01 12:30:00
 
 The data migration encrypts the existing rows of the newly encrypted columns with the
@@ -25,7 +25,7 @@ from alembic import op
 from storage import crypto
 
 revision = "0003_channels"
-down_revision = "0004_staff"  # after main's join of 0006_dialogue and 0007_content
+down_revision = ("0006_dialogue", "0007_content")  # merges the two heads on main
 branch_labels = None
 depends_on = None
 
