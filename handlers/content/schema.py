@@ -420,8 +420,20 @@ class ContentPack(_Model):
     situations: list[Situation] = Field(default_factory=list)
     open_now: OpenNow
     copy_: dict[str, str] = Field(alias="copy")
+    # Button labels, topic words and message fragments (copy.toml [labels]); not sentences.
+    labels: dict[str, str] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            try:
+                _placeholders(text)
+            except ValueError as exc:
+                raise ValueError(f"label {key!r} has a broken {{placeholder}}: {exc}") from exc
+        return value
 
     @field_validator("copy_")
     @classmethod
@@ -512,11 +524,10 @@ class ContentPack(_Model):
         return dict(self.copy_)
 
     def text(self, key: str, **values: object) -> str:
-        """Message copy for ``key``, with ``{placeholders}`` filled from ``values``."""
-        try:
-            template = self.copy_[key]
-        except KeyError:
-            raise KeyError(f"content pack {self.meta.id!r} has no message copy {key!r}") from None
+        """Message copy (or a label) for ``key``, with ``{placeholders}`` filled from ``values``."""
+        template = self.copy_.get(key, self.labels.get(key))
+        if template is None:
+            raise KeyError(f"content pack {self.meta.id!r} has no message copy {key!r}")
         return template.format(**values) if values or _placeholders(template) else template
 
     def agency(self, agency_id: str) -> Agency:
