@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_safety"
-down_revision = ("0003_channels", "0004_staff")  # also joins main's two heads
+down_revision = "0003_channels"
 branch_labels = None
 depends_on = None
 
