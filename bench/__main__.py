@@ -15,6 +15,7 @@ BENCHMARKS = [
     ("bench.webhook", "webhook.md"),
     ("bench.pipeline", "pipeline.md"),
     ("bench.bench_checkins", "checkins.md"),
+    ("bench.content", "content.md"),
 ]
 # Extra arguments per benchmark: the check-ins run on PostgreSQL as well as SQLite.
 ARGS = {"bench.bench_checkins": ["--postgres", PG_URL]}

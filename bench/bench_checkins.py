@@ -36,7 +36,7 @@ from sqlalchemy import Engine, func, insert, select, text  # noqa: E402
 
 from bot.channels.base import Delivery  # noqa: E402
 from bot.channels.line import LineChannel  # noqa: E402
-from bot.config import TOKYO  # noqa: E402
+from common.clock import TOKYO  # noqa: E402
 from handlers.replies import Reply  # noqa: E402
 from scheduler.jobs.checkins import run_sweep  # noqa: E402
 from storage import crypto, outbox  # noqa: E402

@@ -1,4 +1,6 @@
-"""Print (and write docs/conversation.md with) transcripts of the main conversation paths.
+"""Print (and write docs/conversation.md with) transcripts of the main conversation paths,
+and the scripted dialogue tests (tests/dialogue/scripts) as a pass/fail table with their
+transcripts.
 
 Runs the real stack in-process: the LINE webhook, the worker, real NLU (GiNZA), a fake
 LINE API on loopback and a scratch SQLite database.
@@ -13,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.config import TOKYO
 from bot.services import build_services
 from bot.worker import Worker
+from common.clock import TOKYO
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.conftest import Clock, install_test_keys, line_event, make_config, post_events
@@ -37,6 +39,11 @@ SCRIPTS: list[tuple[str, datetime, list[tuple[str, str]]]] = [
         HOLIDAY.replace(hour=23),
         [("say", "もう死にたい。消えてしまいたい")],
     ),
+    ("緊急（高齢の親への暴力）", TUESDAY, [("say", "同居の息子が認知症の母を叩いている")]),
+    ("緊急（薬の飲みすぎ）、平日の夜中", TUESDAY.replace(hour=2),
+     [("say", "薬をたくさん飲んでしまった")]),
+    ("言葉にならない助け（行き止まりなし）、夜中", TUESDAY.replace(hour=2),
+     [("say", "たすけてください…")]),
     ("よくある質問（答えがある）", TUESDAY, [("say", "窓口の受付時間は？")]),
     ("よくある質問（候補から選ぶ）", TUESDAY, [("say", "介護について教えてください")]),
     (
@@ -50,7 +57,8 @@ SCRIPTS: list[tuple[str, datetime, list[tuple[str, str]]]] = [
         [("say", "桜山3丁目に住んでいます。母の介護のことで相談したいです")],
     ),
     ("相談（町名を聞く）", TUESDAY, [("say", "母の介護が心配です"), ("say", "小坪です")]),
-    ("相談（わからない町名）", TUESDAY, [("say", "母の介護が心配です"), ("say", "横浜です")]),
+    ("相談（よその市）", TUESDAY, [("say", "母の介護が心配です"), ("say", "横浜です")]),
+    ("相談（わからない町名）", TUESDAY, [("say", "母の介護が心配です"), ("say", "緑ヶ丘です")]),
     (
         "複合的な困りごと",
         TUESDAY,
@@ -73,13 +81,71 @@ SCRIPTS: list[tuple[str, datetime, list[tuple[str, str]]]] = [
             ("say", "こんにちは"),
         ],
     ),
-    ("絵文字だけ・英語", TUESDAY, [("say", "😊😊"), ("say", "Hello, I need help with my rent")]),
+    ("絵文字だけ・英語", TUESDAY, [("say", "😊😊"), ("say", "Hello, I need help with my rent"),
+                              ("say", "I live in Numama")]),
 ]
 
 
 def _buttons(call_messages: list[dict[str, Any]]) -> str:
     items = call_messages[-1].get("quickReply", {}).get("items", []) if call_messages else []
     return " ".join(f"［{i['action']['label']}］" for i in items)
+
+
+class _Stack:
+    """A scratch database and worker for one conversation."""
+
+    def __init__(self, line: FakeLine, start: datetime, user: str) -> None:
+        from bot.app import create_app
+
+        self._scratch = tempfile.TemporaryDirectory()
+        self.engine = make_engine(f"sqlite:///{self._scratch.name}/t.db")
+        upgrade(self.engine)
+        self.svc = build_services(make_config(line.url), engine=self.engine)
+        self.client = create_app(svc=self.svc).test_client()
+        self.clock = Clock(start)
+        self.worker = Worker(self.svc.factory, self.svc.channels, clock=self.clock,
+                             worker_id="transcript")
+        self.line, self.user = line, user
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self._scratch.cleanup()
+
+
+def run_scripts(line: FakeLine) -> list[str]:
+    """The scripted dialogue tests: a pass/fail table, then each transcript."""
+    from handlers.content import load_pack
+    from tests.dialogue.runner import load_scripts, run, start_time
+    from tests.dialogue.stack import LiveStack
+
+    outcomes = []
+    for n, script in enumerate(load_scripts()):
+        stack = _Stack(line, start_time(script), f"U{n + 500:032d}")
+        live = LiveStack(stack.client, stack.worker, line, stack.svc, stack.clock, stack.user)
+        outcomes.append(run(script, live, load_pack()))
+        stack.close()
+    passed = sum(o.passed for o in outcomes)
+    out = [
+        "## Scripted conversations (tests/dialogue/scripts)",
+        "",
+        f"**{passed} of {len(outcomes)} pass.** Each runs through the real stack, as in",
+        "`make test` (tests/dialogue/test_scripts.py); what each reply must and must not",
+        "contain is in the script file.",
+        "",
+        "| # | row | conversation | clock | result |",
+        "|---:|---|---|---|---|",
+    ]
+    for i, o in enumerate(outcomes, 1):
+        s = o.script
+        result = "pass" if o.passed else "FAIL: " + "; ".join(o.failures)[:120]
+        out.append(f"| {i} | {s['row']} | {s['title']} ({s['id']}) | "
+                   f"{s.get('clock', 'weekday_day')} | {result} |")
+    out.append("")
+    for o in outcomes:
+        out += [f"### {o.script['title']}", "", f"_{o.script['id']} · "
+                f"{start_time(o.script).strftime('%Y-%m-%d %H:%M')} JST_", "", "```",
+                *o.transcript, "```", ""]
+    return out
 
 
 def run() -> str:
@@ -129,6 +195,7 @@ def run() -> str:
                     clock.advance(minutes=1)
                 out += ["```", ""]
                 engine.dispose()
+        out += run_scripts(line)
     finally:
         line.stop()
     return "\n".join(out)

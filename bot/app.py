@@ -1,15 +1,18 @@
-"""The Flask app factory: webhooks, health, the resident simulator (and the staff console)."""
+"""The Flask app factory: webhooks, health, the resident simulator and the staff console."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.config import Config, load_config
 from bot.services import Services, build_services
+from handlers.content import live as content_live
 
 log = logging.getLogger(__name__)
+CONTENT_CHECK_SECONDS = 1.0
 
 
 def create_app(config: Config | None = None, svc: Services | None = None) -> Flask:
@@ -26,6 +29,11 @@ def create_app(config: Config | None = None, svc: Services | None = None) -> Fla
         JSON_AS_ASCII=False,
     )
     app.extensions["madoguchi"] = svc
+    if config.trusted_proxy_count:
+        # Believe X-Forwarded-For/-Proto only as far back as our own proxies: the client
+        # address the sign-in limits see, and https in the URLs we build.
+        n = config.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
     from bot import health, observability, simulator, webhook_line
 
@@ -34,12 +42,14 @@ def create_app(config: Config | None = None, svc: Services | None = None) -> Fla
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
     _install_staff(app, svc)
-    from bot import staff_bookings
 
-    app.register_blueprint(staff_bookings.bp)  # booking pages, calendar feeds
-    from bot import staff_checkins
-
-    app.register_blueprint(staff_checkins.bp)  # 見守り pages and CSV
+    @app.before_request
+    def follow_content() -> None:
+        # Pages and flows read the version published now; at most one query a second.
+        # Not for machine endpoints: Slack must be answered within 3 s whatever the database.
+        if not request.path.startswith(("/callback", "/healthz", "/readyz", "/metrics",
+                                        "/slack")):
+            content_live.refresh(svc.factory, min_interval=CONTENT_CHECK_SECONDS)
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[str, int]:
@@ -54,8 +64,7 @@ def _install_staff(app: Flask, svc: Services) -> None:
 
     from bot import simulator, slack_events, staff, webhook_line
 
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the (8-hour) session
-    staff.register(app)
+    staff.register(app, svc.config)
     slack_events.register(app, svc)
     csrf = CSRFProtect(app)
     # Signed by LINE / Slack, or the simulator's JSON API: not browser form posts.

@@ -21,8 +21,7 @@ from bot.config import Config
 
 def processes(config: Config) -> list[tuple[str, list[str]]]:
     python = sys.executable
-    workers = int(os.environ.get("WORKERS", "2"))
-    schedulers = int(os.environ.get("SCHEDULERS", "1"))
+    workers, schedulers = config.cluster_workers, config.cluster_schedulers
     plan = [("web", [python, "-m", "bot", "web"])]
     plan += [(f"worker.{n + 1}", [python, "-m", "bot", "worker"]) for n in range(workers)]
     plan += [(f"scheduler.{n + 1}", [python, "-m", "bot", "scheduler"])
@@ -41,8 +40,8 @@ def run_cluster(config: Config) -> None:
         print("madoguchi: cluster needs PostgreSQL (DATABASE_URL=postgresql+psycopg://…);"
               " SQLite runs one process: use `make run`", file=sys.stderr)
         raise SystemExit(2)
-    env = dict(os.environ, WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
-               PORT=str(config.port))
+    # The children read the same environment (each loads its own Config).
+    env = dict(os.environ, WEB_CONCURRENCY=str(config.web_concurrency), PORT=str(config.port))
     subprocess.run([sys.executable, "-m", "bot", "migrate"], env=env, check=True)
     children: list[subprocess.Popen[bytes]] = []
     for name, args in processes(config):

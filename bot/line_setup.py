@@ -5,8 +5,11 @@ its image to the data API (api-data.line.me, LINE_DATA_API_ENDPOINT), makes it t
 for every friend, then removes earlier menus of the same name, so running it again after a
 change replaces the menu instead of piling them up.
 
-The buttons send ordinary text messages, so they go through the same understanding and
-routing as anything a resident types, and the resident sees what they pressed.
+The buttons send postbacks to the same entries as the main menu's quick replies
+(menu:consult, menu:faq, menu:human; handlers/flows/welcome.py), showing the resident what
+they pressed; 予約 sends the text 「予約したい」, as the main menu does, because the booking
+flow reads the message's analysis. tests/conversation/test_rich_menu.py taps each area
+through the whole conversation.
 
 The image is drawn at run time (2500x843, four panels with pictograms) as a PNG written
 with zlib; when Pillow and a Japanese font are installed the labels are printed as well.
@@ -16,7 +19,6 @@ A designed image can be given instead with --image (PNG or JPEG, 2500x843, at mo
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -30,6 +32,7 @@ from linebot.v3.messaging import (
     MessageAction,
     MessagingApi,
     MessagingApiBlob,
+    PostbackAction,
     RichMenuArea,
     RichMenuBounds,
     RichMenuRequest,
@@ -51,18 +54,24 @@ REQUEST_TIMEOUT = (3.05, 30)
 @dataclass(frozen=True)
 class Button:
     label: str  # on the image and in LINE's accessibility label (max 20)
-    text: str  # what the resident sends by tapping it
+    text: str  # what the resident is shown to have sent (or sends, without data)
     colour: tuple[int, int, int]
     icon: str
+    data: str | None = None  # the postback, when the button is one
 
 
-# The texts are phrased as a resident would write them, so the NLU reads the intent.
 BUTTONS: tuple[Button, ...] = (
-    Button("相談したい", "相談したい", (232, 119, 34), "bubble"),
-    Button("よくある質問", "よくある質問を教えてください", (46, 139, 135), "question"),
-    Button("予約", "相談の予約をしたい", (66, 110, 180), "calendar"),
-    Button("人と話したい", "人と話したい", (196, 76, 110), "person"),
+    Button("相談したい", "相談したい", (232, 119, 34), "bubble", "menu:consult"),
+    Button("よくある質問", "よくある質問", (46, 139, 135), "question", "menu:faq"),
+    Button("予約", "予約したい", (66, 110, 180), "calendar"),
+    Button("人と話したい", "人と話したい", (196, 76, 110), "person", "menu:human"),
 )
+
+
+def _action(button: Button) -> MessageAction | PostbackAction:
+    if button.data is None:
+        return MessageAction(label=button.label, text=button.text)
+    return PostbackAction(label=button.label, data=button.data, display_text=button.text)
 
 
 class LineSetupError(RuntimeError):
@@ -78,14 +87,6 @@ class SetupResult:
     image_bytes: int
 
 
-def endpoints_from_env(env: dict[str, str] | None = None) -> tuple[str, str, str | None]:
-    """(API endpoint, data API endpoint, webhook URL or None) from the environment."""
-    env = dict(os.environ if env is None else env)
-    api = env.get("LINE_API_ENDPOINT") or "https://api.line.me"
-    data = env.get("LINE_DATA_API_ENDPOINT") or DEFAULT_DATA_ENDPOINT
-    return api, data, webhook_url(env.get("PUBLIC_BASE_URL"))
-
-
 def webhook_url(public_base_url: str | None) -> str | None:
     if not public_base_url:
         return None
@@ -97,7 +98,7 @@ def menu_request() -> RichMenuRequest:
     areas = [
         RichMenuArea(
             bounds=RichMenuBounds(x=i * width, y=0, width=width, height=HEIGHT),
-            action=MessageAction(label=button.label, text=button.text),
+            action=_action(button),
         )
         for i, button in enumerate(BUTTONS)
     ]
@@ -110,9 +111,10 @@ def menu_request() -> RichMenuRequest:
 def setup(
     access_token: str, api_endpoint: str, data_endpoint: str, *,
     image: bytes | None = None, webhook: str | None = None, set_webhook: bool = False,
+    font: str | None = None,
 ) -> SetupResult:
     """Create and publish the menu; optionally point the channel's webhook at us."""
-    png = image if image is not None else draw_menu_png()
+    png = image if image is not None else draw_menu_png(font)
     content_type = check_image(png)
     api = MessagingApi(ApiClient(Configuration(host=api_endpoint, access_token=access_token)))
     blob = MessagingApiBlob(
@@ -280,10 +282,12 @@ def _person(c: Canvas, cx: int, cy: int, _bg: tuple[int, int, int]) -> None:
 ICONS = {"bubble": _bubble, "question": _question, "calendar": _calendar, "person": _person}
 
 
-def draw_menu_png() -> bytes:
+def draw_menu_png(font: str | None = None) -> bytes:
+    """The drawn menu; labels in `font` (Config.rich_menu_font) or a Japanese font found."""
     canvas = Canvas(WIDTH, HEIGHT, WHITE)
     width = WIDTH // len(BUTTONS)
-    labelled = _label_font() is not None
+    font = _label_font(font)
+    labelled = font is not None
     for i, button in enumerate(BUTTONS):
         x0 = i * width
         canvas.rect(x0, 0, x0 + width, HEIGHT, button.colour)
@@ -291,7 +295,7 @@ def draw_menu_png() -> bytes:
         centre_y = 330 if labelled else HEIGHT // 2
         ICONS[button.icon](canvas, x0 + width // 2, centre_y, button.colour)
     png = canvas.png()
-    return _with_labels(png) if labelled else png
+    return _with_labels(png, font) if font is not None else png
 
 
 FONT_CANDIDATES = (
@@ -302,19 +306,19 @@ FONT_CANDIDATES = (
 )
 
 
-def _label_font() -> str | None:
-    """A font that has Japanese, when Pillow is there to use it (RICH_MENU_FONT first)."""
+def _label_font(preferred: str | None) -> str | None:
+    """A font that has Japanese, when Pillow is there to use it (the configured one first)."""
     try:
         import PIL  # noqa: F401
     except ImportError:
         return None
-    for candidate in (os.environ.get("RICH_MENU_FONT"), *FONT_CANDIDATES):
+    for candidate in (preferred, *FONT_CANDIDATES):
         if candidate and Path(candidate).exists():
             return candidate
     return None
 
 
-def _with_labels(png: bytes) -> bytes:
+def _with_labels(png: bytes, font_path: str) -> bytes:
     """Print each button's label under its pictogram (Pillow); on any failure, no labels."""
     import io
 
@@ -322,7 +326,7 @@ def _with_labels(png: bytes) -> bytes:
         from PIL import Image, ImageDraw, ImageFont
 
         image = Image.open(io.BytesIO(png)).convert("RGB")
-        font = ImageFont.truetype(_label_font() or "", 110)
+        font = ImageFont.truetype(font_path, 110)
         draw = ImageDraw.Draw(image)
         width = WIDTH // len(BUTTONS)
         for i, button in enumerate(BUTTONS):

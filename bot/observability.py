@@ -49,6 +49,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
+from handlers.sla import Targets
 from storage import events as event_log
 from storage import outbox as outbox_log
 from storage.cases import OPEN_STATUSES
@@ -105,8 +106,9 @@ CHECKIN_STATES = ("sent", "answered", "escalated")
 class DatabaseCollector:
     """Gauges computed from the database on every scrape; a failing part is skipped."""
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], goal: Targets | None = None) -> None:
         self.factory = factory
+        self.goal = goal or Targets()
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("madoguchi_database_up", "1 when the database answered")
@@ -150,8 +152,7 @@ class DatabaseCollector:
         yield _gauge("madoguchi_outbox_failed", "Stored sends that failed for good",
                      _count(session, Outbox, Outbox.status == "failed"))
 
-    @staticmethod
-    def _cases(session: Session) -> Iterator[Metric]:
+    def _cases(self, session: Session) -> Iterator[Metric]:
         now = utcnow()
         open_cases = GaugeMetricFamily(
             "madoguchi_cases_open", "Open cases by priority, status and SLA state",
@@ -169,7 +170,7 @@ class DatabaseCollector:
                 Case.priority, Case.status, Case.created_at, Case.first_response_at,
                 Case.escalated_at))
         ):
-            counts[(case.priority, case.status, _sla_state(case, now))] += 1
+            counts[(case.priority, case.status, _sla_state(case, now, self.goal))] += 1
             if case.escalated_at is not None:
                 escalations[case.priority] += 1
         for labels, count in sorted(counts.items()):
@@ -202,12 +203,12 @@ class DatabaseCollector:
         yield family
 
 
-def _sla_state(case: Case, now: datetime) -> str:
-    """The SLA timers' own reading (scheduler/jobs/sla.py), so the queue and alerts agree."""
+def _sla_state(case: Case, now: datetime, goal: Targets) -> str:
+    """The SLA timers' own reading (handlers/sla.py), so the queue and alerts agree."""
     try:
-        from scheduler.jobs import sla
+        from handlers import sla
 
-        return sla.sla_state(case, now, sla.targets()).state
+        return sla.sla_state(case, now, goal).state
     except Exception as exc:  # not installed yet, or no content pack: still count the case
         log.debug("metrics: SLA state unavailable (%s)", type(exc).__name__)
         return "unknown"
@@ -269,7 +270,10 @@ class _Union:
 
 
 def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+    # prometheus_client itself reads this variable; we follow the same setting.
+    from bot.config import process_settings
+
+    return process_settings().prometheus_multiproc_dir
 
 
 def process_registry() -> Any:
@@ -283,10 +287,33 @@ def process_registry() -> Any:
     return registry
 
 
-def render_metrics(factory: sessionmaker[Session] | None) -> bytes:
+class PushQuotaCollector:
+    """LINE's monthly push quota at scrape time (read at most every 10 minutes): alert on
+    madoguchi_line_push_used / madoguchi_line_push_limit > 0.8."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            quota = self.channel.quota(max_age=600)
+        except Exception as exc:  # LINE unreachable: the other metrics still answer
+            log.warning("metrics: LINE quota not read (%s)", type(exc).__name__)
+            return
+        yield _gauge("madoguchi_line_push_limit",
+                     "LINE's monthly push message quota (-1: no limit)",
+                     -1 if quota.limit is None else quota.limit)
+        yield _gauge("madoguchi_line_push_used", "LINE push messages used this month",
+                     quota.used)
+
+
+def render_metrics(factory: sessionmaker[Session] | None, goal: Targets | None = None,
+                   line: Any = None) -> bytes:
     parts: list[Any] = [process_registry()]
     if factory is not None:
-        parts.append(DatabaseCollector(factory))
+        parts.append(DatabaseCollector(factory, goal or Targets()))
+    if line is not None and hasattr(line, "quota"):
+        parts.append(PushQuotaCollector(line))
     return generate_latest(_Union(*parts))
 
 
@@ -295,17 +322,19 @@ def start_worker_metrics_server(port: int, addr: str | None = None) -> Any:
     from prometheus_client import start_http_server
 
     server, _thread = start_http_server(
-        port, addr=addr or os.environ.get("WORKER_METRICS_ADDR", "127.0.0.1"),
+        port, addr=addr or "127.0.0.1",
         registry=process_registry(),
     )
     log.info("worker metrics on port %d", server.server_port)
     return server
 
 
-def _metrics_allowed() -> bool:
-    token = os.environ.get("METRICS_TOKEN")
+def _metrics_allowed(config: Any) -> bool | None:
+    """True with the right bearer token; open without one only in the embedded demo.
+    None: no token is configured outside the demo, so /metrics is switched off."""
+    token = config.metrics_token if config is not None else None
     if not token:
-        return True  # rely on the proxy: nginx serves /metrics to the monitoring host only
+        return True if config is None or config.embedded_demo else None
     given = request.headers.get("Authorization", "")
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
@@ -352,10 +381,15 @@ def install(app: Flask) -> None:
             _request_id.reset(token)
 
     def metrics() -> Response:
-        if not _metrics_allowed():
-            return Response("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
         svc = app.extensions.get("madoguchi")
-        body = render_metrics(svc.factory if svc is not None else None)
+        allowed = _metrics_allowed(svc.config if svc is not None else None)
+        if allowed is None:
+            return Response("set METRICS_TOKEN to serve /metrics", 403)
+        if not allowed:
+            return Response("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
+        body = render_metrics(svc.factory if svc is not None else None,
+                              svc.config.sla if svc is not None else None,
+                              svc.channels.get("line") if svc is not None else None)
         return Response(body, 200, {"Content-Type": CONTENT_TYPE_LATEST})
 
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
@@ -369,8 +403,12 @@ _HANDLER_MARK = "_madoguchi_json"
 QUIET_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "linebot", "urllib3")
 
 
+# A calendar feed's URL carries its secret (calendar apps cannot sign in).
+_FEED_TOKEN = re.compile(r"(/staff/bookings/feed/[^/\s]+/)[^/\s?\"]+(\.ics)")
+
+
 def redact(text: str) -> str:
-    return _LINE_ID.sub("[line-id]", text)
+    return _FEED_TOKEN.sub(r"\1[token]\2", _LINE_ID.sub("[line-id]", text))
 
 
 class JsonFormatter(logging.Formatter):
@@ -405,14 +443,15 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def configure_json_logging(level: str = "INFO", stream: Any = None) -> logging.Handler:
+def configure_json_logging(level: str = "INFO", stream: Any = None,
+                           log_format: str = "json") -> logging.Handler:
     """Route the root logger through one JSON handler (replacing an earlier one of ours)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _HANDLER_MARK, False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
-    if os.environ.get("LOG_FORMAT", "json").lower() == "text":
+    if log_format == "text":
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     else:
         handler.setFormatter(JsonFormatter())

@@ -17,13 +17,15 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
 from bot import observability
-from bot.channels.base import TOKEN_REFUSED, Channel, Delivery
+from bot.channels.base import TOKEN_REFUSED, Channel, Delivery, SendResult
+from handlers.content import live as content_live
 from handlers.inbound import FOLLOW, TEXT, UNFOLLOW
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -33,7 +35,14 @@ from storage.db import transaction
 from storage.leases import still_holds
 from storage.models import InboundEvent, Message, Outbox, Resident, utcnow
 
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.staff.notices import StaffNotices
+
 log = logging.getLogger(__name__)
+
+# How long a reading of LINE's push quota is trusted before asking again.
+QUOTA_MAX_AGE = 300.0
 
 Analyzer = Callable[[str, datetime], Analysis]
 BatchAnalyzer = Callable[[list[str], datetime], list[Analysis]]
@@ -59,6 +68,20 @@ def default_batch_analyzer(texts: list[str], now: datetime) -> list[Analysis]:
 
 
 class Worker:
+    @classmethod
+    def for_services(cls, svc: Services, **overrides: Any) -> Worker:
+        """A worker with the process's settings (Config) and channels, and the consumer
+        of case notices for Slack when Slack is configured."""
+        from bot.staff.notices import for_services
+
+        config = svc.config
+        settings: dict[str, Any] = {
+            "reply_token_ttl": config.reply_token_ttl, "event_lease": config.event_lease,
+            "send_lease": config.send_lease, "delivery_threads": config.delivery_threads,
+            "notices": for_services(svc),
+        }
+        return cls(svc.factory, svc.channels, **{**settings, **overrides})
+
     def __init__(
         self,
         factory: sessionmaker[Session],
@@ -70,6 +93,10 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         reply_token_ttl: timedelta = timedelta(seconds=50),
         worker_id: str | None = None,
+        event_lease: timedelta = events.EVENT_LEASE,
+        send_lease: timedelta = outbox.SEND_LEASE,
+        delivery_threads: int = 4,
+        notices: StaffNotices | None = None,
     ) -> None:
         self.factory = factory
         self.channels = channels
@@ -78,23 +105,35 @@ class Worker:
         self.handle = handle
         self.clock = clock
         self.reply_token_ttl = reply_token_ttl
+        self.event_lease, self.send_lease = event_lease, send_lease
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.ready = threading.Event()
+        # The second outbox: case notices for staff in Slack (None without Slack).
+        self.notices = notices
+        self._warm = False  # the FAQ index is built ahead (run with warm_up)
         self._senders = ThreadPoolExecutor(
-            max_workers=int(os.environ.get("DELIVERY_THREADS", "4")), thread_name_prefix="send"
+            max_workers=delivery_threads, thread_name_prefix="send"
         )
 
     # -- events ---------------------------------------------------------------
 
     def drain_once(self, limit: int = 20) -> int:
         """Claim and handle one batch of events, then deliver what they queued."""
+        self._follow_content()
         with transaction(self.factory) as session:
-            ids = events.claim(session, self.id, self.clock(), limit)
+            ids = events.claim(session, self.id, self.clock(), limit, lease=self.event_lease)
         analyses = self._analyse_batch(ids)
         for event_id in ids:
             self.process(event_id, analyses.get(event_id))
         self.deliver()
+        self.deliver_notices()
         return len(ids)
+
+    def _follow_content(self) -> None:
+        """Each batch reads the content version published now (staff edits, rollbacks);
+        a warmed worker rebuilds its FAQ index here, before a resident waits for it."""
+        if content_live.refresh(self.factory) and self._warm:
+            handlers.warm_up()
 
     def _analyse_batch(self, ids: list[int]) -> dict[int, Analysis]:
         """Read the batch's texts in one batched GiNZA pass, outside any transaction (so
@@ -166,8 +205,9 @@ class Worker:
             analysis = None
         elif analysis is None or analysis.text != inbound.text:
             analysis = self.analyze(inbound.text, now)
-        self._record_inbound(session, resident, event, inbound.kind, inbound.text, analysis, now)
-        replies = self.handle(Turn(session, resident, inbound, analysis, now))
+        message = self._record_inbound(session, resident, event, inbound.kind, inbound.text,
+                                       analysis, now)
+        replies = self.handle(Turn(session, resident, inbound, analysis, now, message))
         if replies:
             fresh = inbound.reply_token is not None
             outbox.enqueue(
@@ -175,6 +215,7 @@ class Worker:
                 reply_token=inbound.reply_token if fresh else None,
                 reply_token_expires_at=event.received_at + self.reply_token_ttl if fresh else None,
                 inbound_event_id=event.id,
+                priority=outbox.HIGH if analysis is not None and analysis.urgent else None,
             )
         self._finish(event, "done", now)
         log.info("event %s handled: %s, %d replies", event.id, inbound.kind, len(replies))
@@ -183,19 +224,20 @@ class Worker:
     def _record_inbound(
         session: Session, resident: Resident, event: InboundEvent, kind: str,
         text: str | None, analysis: Analysis | None, now: datetime,
-    ) -> None:
+    ) -> Message:
         labels = None
         if analysis is not None:
             labels = analysis.to_dict()
             for private in ("text", "pii", "lemmas"):
                 labels.pop(private, None)
-        session.add(
-            Message(
-                resident_id=resident.id, direction="in", sender="resident", kind=kind,
-                text=text, masked_text=analysis.masked_text() if analysis else text,
-                analysis=labels, inbound_event_id=event.id, created_at=now,
-            )
+        message = Message(
+            resident_id=resident.id, direction="in", sender="resident", kind=kind,
+            text=text, masked_text=analysis.masked_text() if analysis else text,
+            analysis=labels, inbound_event_id=event.id, created_at=now,
         )
+        session.add(message)
+        session.flush()  # its id files it under a case and relays it to staff
+        return message
 
     @staticmethod
     def _finish(event: InboundEvent, status: str, now: datetime) -> None:
@@ -208,7 +250,8 @@ class Worker:
         sent = 0
         while True:
             with transaction(self.factory) as session:
-                ids = outbox.claim(session, self.id, self.clock(), limit, resident_key)
+                ids = outbox.claim(session, self.id, self.clock(), limit, resident_key,
+                                   lease=self.send_lease)
             if not ids:
                 return sent
             # Claimed rows belong to different residents (one head each), so sending them
@@ -232,18 +275,34 @@ class Worker:
             tried_reply_before = send.reply_attempted_at is not None
             if fresh:
                 send.reply_attempted_at = send.reply_attempted_at or now
+            try:
+                replies = [Reply.from_dict(m) for m in send.messages]
+            except Exception as exc:  # a row that cannot be read back must not block the queue
+                outbox.mark_failed(send, f"unreadable row: {type(exc).__name__}")
+                log.error("send %s failed: unreadable row", send_id)
+                return 0
             delivery = Delivery(
-                user_id=user_id or "", replies=[Reply.from_dict(m) for m in send.messages],
+                user_id=user_id or "", replies=replies,
                 idempotency_key=send.idempotency_key,
                 reply_token=send.reply_token if fresh else None,
                 may_push=not tried_reply_before,
             )
             channel = self.channels.get(send.channel)
+            normal_push = delivery.reply_token is None and send.priority != outbox.HIGH
+        # Asked outside the transaction: it may be an HTTP call (cached for minutes).
+        held = normal_push and channel is not None and self._push_quota_short(channel)
         if user_id is None or channel is None:
             result_status, error = "failed", "resident deleted or channel not configured"
             result = None
+        elif held:
+            result = None
+            result_status, error = "failed", "push quota kept for staff and urgent messages"
+            observability.count_send(channel.name, "failed")
         else:
-            result = channel.send(delivery)
+            try:
+                result = channel.send(delivery)
+            except Exception as exc:  # a poison row: record it, let the resident's next go
+                result = SendResult("failed", error=f"send raised {type(exc).__name__}")
             result_status, error = result.status, result.error
             observability.count_send(channel.name, result_status, result.via)
         with transaction(self.factory) as session:
@@ -265,6 +324,22 @@ class Worker:
             log.warning("send %s %s: %s", send_id, send.status, error)
             return 0
 
+    def _push_quota_short(self, channel: Channel) -> bool:
+        """Only the reserve of the monthly push quota is left (channels without a quota,
+        or a quota LINE did not tell us, never hold anything back)."""
+        read = getattr(channel, "quota", None)
+        if read is None:
+            return False
+        try:
+            return bool(read(max_age=QUOTA_MAX_AGE).short)
+        except Exception as exc:
+            log.warning("push quota not read: %s", type(exc).__name__)
+            return False
+
+    def deliver_notices(self) -> int:
+        """Send queued case notices to Slack (after the LINE replies: residents first)."""
+        return self.notices.deliver() if self.notices is not None else 0
+
     # -- loop -----------------------------------------------------------------
 
     def run(self, stop: threading.Event, idle_sleep: float = 0.2, warm_up: bool = True) -> None:
@@ -272,13 +347,15 @@ class Worker:
             import nlu
 
             nlu.load()  # in this thread: the pipeline is used only from here
+            content_live.refresh(self.factory)
             handlers.warm_up()
+            self._warm = True
         self.ready.set()
         log.info("worker %s ready", self.id)
         while not stop.is_set():
             try:
                 busy = self.drain_once()
-                busy += self.deliver()
+                busy += self.deliver() + self.deliver_notices()
             except Exception as exc:  # database away: wait and try again, lose nothing
                 log.error("worker loop error: %s", type(exc).__name__)
                 busy = 0

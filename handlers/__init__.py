@@ -11,4 +11,4 @@ def warm_up() -> None:
     from handlers.content import load_pack
     from handlers.flows.faq import index_for
 
-    index_for(load_pack().meta.id)
+    index_for(load_pack())

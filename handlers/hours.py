@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import jpholiday
 
+from common.clock import weekday_name
 from handlers.content.schema import BusinessHours, ContentPack
 
 _MAX_DAYS = 60  # longest closure we search across (年末年始 + a run of holidays is ~10)
@@ -78,6 +79,6 @@ def next_open(now: datetime, pack: ContentPack | BusinessHours) -> datetime:
 
 def format_next_open(when: datetime) -> str:
     """Japanese wording for a time, e.g. "1月6日（火）8時30分"."""
-    weekday = "月火水木金土日"[when.weekday()]
+    weekday = weekday_name(when)
     minute = f"{when.minute}分" if when.minute else ""
     return f"{when.month}月{when.day}日（{weekday}）{when.hour}時{minute}"

@@ -5,6 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# LINE's limits, counted as LINE counts them: in UTF-16 code units (an emoji outside the
+# Basic Multilingual Plane counts two).
+MAX_TEXT = 5000
+MAX_LABEL = 20
+MAX_QUICK_REPLIES = 13
+MAX_POSTBACK_DATA = 300
+MAX_DISPLAY_TEXT = 300
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-16 units, ending in "…" when cut; never splits a pair."""
+    if utf16_len(text) <= limit:
+        return text
+    out, used = [], 1  # room for the ellipsis
+    for char in text:
+        size = utf16_len(char)
+        if used + size > limit:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "…"
+
 
 @dataclass(frozen=True)
 class QuickReply:
@@ -32,6 +58,17 @@ class Reply:
     text: str
     quick_replies: list[QuickReply] = field(default_factory=list)
     pickers: list[DatetimePicker] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """What LINE would refuse and cannot be fixed by clipping (postback data is an
+        identifier: cut, it would mean something else). Empty when the reply can be sent."""
+        found = []
+        for data in [q.data for q in self.quick_replies] + [p.data for p in self.pickers]:
+            if data is not None and utf16_len(data) > MAX_POSTBACK_DATA:
+                found.append(f"postback data of {utf16_len(data)} units (max 300)")
+        if len(self.pickers) > MAX_QUICK_REPLIES:
+            found.append(f"{len(self.pickers)} pickers (max 13 buttons)")
+        return found
 
     def to_dict(self) -> dict:
         return {

@@ -23,7 +23,7 @@ from typing import Literal
 
 from handlers.content.schema import DISTRICT_CENTER, Agency, ContentPack
 
-DistrictStatus = Literal["resolved", "ambiguous", "unknown", "not_given"]
+DistrictStatus = Literal["resolved", "ambiguous", "unknown", "not_given", "elsewhere"]
 
 _KANJI_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")}
 _DASHES = "-‐‑‒–—―−ーｰ－"
@@ -55,6 +55,17 @@ def _to_hiragana(text: str) -> str:
     return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
 
 
+_NUMBER = r"([0-9]+|[〇一二三四五六七八九十]+)"
+_BAN = re.compile(_NUMBER + r"番")
+_ANY_CHOME = re.compile(_NUMBER + r"丁目")
+
+
+def parse_ban(text: str) -> int | None:
+    """The 番(地) in an answer such as 「36番です」「三十六番地」「10番5号」."""
+    m = _BAN.search(unicodedata.normalize("NFKC", text))
+    return _kanji_number(m.group(1)) if m else None
+
+
 @dataclass(frozen=True)
 class TownRef:
     """What we understood of a resident's address text."""
@@ -63,23 +74,31 @@ class TownRef:
     town: str | None = None  # canonical 町名, e.g. "桜山"
     chome: int | None = None
     place: str | None = None  # a named estate, e.g. "葉桜団地"
+    ban: int | None = None  # 番(地), which splits some 丁目 between centres
+    elsewhere: str | None = None  # another municipality named instead (e.g. "横須賀市")
 
     @property
     def label(self) -> str:
         if self.place:
             return self.place
+        if self.town and self.chome and self.ban:
+            return f"{self.town}{self.chome}丁目{self.ban}番"
         if self.town and self.chome:
             return f"{self.town}{self.chome}丁目"
         return self.town or self.raw
 
 
 def normalize_town(text: str, pack: ContentPack) -> TownRef:
-    """Parse 町名 and 丁目 from free text, e.g. "逗子市桜山五丁目", "さくらやま５", "沼間3-2-1"."""
+    """Parse 町名, 丁目 and 番 from free text: "逗子市桜山五丁目", "さくらやま５", "沼間3-2-1",
+    "ヌママ", "numama", "こつぼ です", Sudachi's reading of kanji, one typo in a long reading."""
+    from handlers import places
+
     raw = text
     s = unicodedata.normalize("NFKC", text).strip()
     for dash in _DASHES:
         s = s.replace(dash, "-")
     s = re.sub(r"\s+", "", s)
+    other = places.elsewhere(s, pack.meta.municipality)
     for prefix in _PREFIXES:
         s = s.replace(prefix, "")
     # named estates (e.g. 葉桜団地) identify an area by themselves
@@ -89,7 +108,25 @@ def normalize_town(text: str, pack: ContentPack) -> TownRef:
                 short = area.place.removesuffix("団地")
                 if area.place in s or (short and short in s and short != area.town):
                     return TownRef(raw, area.town, None, area.place)
-    hira = _to_hiragana(s)
+    if other is not None:  # 「新宿区」 is Tokyo's, not our 新宿
+        return TownRef(raw, elsewhere=other.name)
+    hira = _to_hiragana(places.romaji_to_hiragana(s) or s).replace("ー", "-")
+    hira = re.sub(r"-?ちょう?め", "丁目", hira)
+    best = _exact(s, hira, pack)
+    if best is None and (reading := places.sudachi_reading(s)):
+        found = _exact(reading, reading, pack)
+        if found is not None:
+            return _with_numbers(raw, found[2], s, None)
+    if best is None:
+        best = _fuzzy(hira, pack)
+    if best is None:
+        return TownRef(raw)
+    start, neg_len, canonical, use_hira = best
+    rest = (hira if use_hira else s)[start - neg_len :]
+    return _with_numbers(raw, canonical, s, rest)
+
+
+def _exact(s: str, hira: str, pack: ContentPack) -> tuple[int, int, str, bool] | None:
     best: tuple[int, int, str, bool] | None = None  # (position, -length, canonical, in hiragana)
     for town in pack.towns:
         forms = [(f, False) for f in (town.name, *town.aliases)]
@@ -100,21 +137,39 @@ def normalize_town(text: str, pack: ContentPack) -> TownRef:
                 start = m.start()
                 before = haystack[start - 1] if start else ""
                 # e.g. 東逗子 is a station name, not 逗子 town
-                if before and before in "東西南北新":
+                if before and before in "東西南北新ひがし":
                     continue
                 key = (start, -len(form), town.name, use_hira)
                 if best is None or key < best:
                     best = key
                 break
-    if best is None:
-        return TownRef(raw)
-    start, neg_len, canonical, use_hira = best
-    rest = (hira if use_hira else s)[start - neg_len :]
-    chome = None
-    m = re.match(r"の?([0-9]+|[〇一二三四五六七八九十]+)(?:丁目|-|$)", rest)
+    return best
+
+
+def _fuzzy(hira: str, pack: ContentPack) -> tuple[int, int, str, bool] | None:
+    from handlers.places import close_match
+
+    for town in pack.towns:
+        for reading in town.readings:
+            start = close_match(hira, reading)
+            if start is not None:
+                return (start, -len(reading), town.name, True)
+    return None
+
+
+def _with_numbers(raw: str, town: str, whole: str, rest: str | None) -> TownRef:
+    """丁目 right after the town (桜山5, 桜山五丁目, 桜山5-36-1), else anywhere; then 番."""
+    chome = ban = None
+    m = re.match(r"の?" + _NUMBER + r"(?:丁目|-|$)", rest) if rest is not None else None
     if m:
         chome = _kanji_number(m.group(1))
-    return TownRef(raw, canonical, chome, None)
+        after = rest[m.end():]
+        dash = re.match(r"([0-9]+)", after) if m.group(0).endswith("-") else None
+        ban = int(dash.group(1)) if dash else parse_ban(after)
+    elif (m := _ANY_CHOME.search(whole)):
+        chome = _kanji_number(m.group(1))
+        ban = parse_ban(whole[m.end():])
+    return TownRef(raw, town, chome, None, ban)
 
 
 @dataclass(frozen=True)
@@ -161,6 +216,8 @@ class RoutingResult:
 
 def locate(pack: ContentPack, ref: TownRef) -> tuple[DistrictStatus, list[Agency], list[str]]:
     """The centre(s) serving ``ref``: resolved / ambiguous / unknown."""
+    if ref.elsewhere:
+        return "elsewhere", [], []
     if ref.town is None:
         return "unknown", pack.centers, []
     if ref.place:
@@ -172,7 +229,8 @@ def locate(pack: ContentPack, ref: TownRef) -> tuple[DistrictStatus, list[Agency
     matching: list[Agency] = []
     notes: list[str] = []
     for center in pack.centers:
-        areas = [a for a in center.serves if not a.place and a.covers(ref.town, ref.chome)]
+        areas = [a for a in center.serves
+                 if not a.place and a.covers(ref.town, ref.chome, ref.ban)]
         if areas:
             matching.append(center)
             if ref.chome is not None:
@@ -206,7 +264,7 @@ def windows_for(
         if not text or not text.strip():
             continue
         ref = normalize_town(text, pack)
-        if town is None or (town.town is None and ref.town is not None):
+        if town is None or (town.town is None and (ref.town or ref.elsewhere)):
             town = ref
         if ref.town is not None:
             break

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from handlers.inbound import Inbound
+from handlers.postback import Postback, decode
 from nlu.analysis import Analysis
-from storage.models import Resident
+from storage.models import Message, Resident
 
 
 @dataclass
@@ -19,3 +20,11 @@ class Turn:
     inbound: Inbound
     analysis: Analysis | None  # None for postbacks, follows and non-text messages
     now: datetime  # aware; handlers convert to Asia/Tokyo for display
+    # The inbound message as the worker stored it (None for follows and in tests of rules
+    # that file nothing): what a case files, what staff see.
+    message: Message | None = None
+
+    @property
+    def postback(self) -> Postback:
+        """The button's data, decoded (an empty prefix for anything but a postback)."""
+        return decode(self.inbound.postback_data)

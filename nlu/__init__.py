@@ -4,8 +4,12 @@
     a = analyze("母が倒れて動かない")
     a.urgent, a.urgent_kind, a.topic_ids
 
+Importing nlu is cheap: the contract (nlu.analysis, the vocabulary from common/) is plain
+data, and the reader (nlu.analyzer, its lexicons and GiNZA) is imported on first use.
 See nlu/README.md for the design and the measured quality.
 """
+
+from typing import Any
 
 from nlu.analysis import (
     ABOUT,
@@ -18,7 +22,8 @@ from nlu.analysis import (
     TimeRange,
     TopicHit,
 )
-from nlu.analyzer import analyze, analyze_many, is_loaded, load, mask
+
+_READER = ("analyze", "analyze_many", "is_loaded", "load", "mask")
 
 __all__ = [
     "ABOUT",
@@ -36,3 +41,11 @@ __all__ = [
     "load",
     "mask",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _READER:
+        from nlu import analyzer
+
+        return getattr(analyzer, name)
+    raise AttributeError(f"module 'nlu' has no attribute {name!r}")

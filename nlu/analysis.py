@@ -9,54 +9,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-TOPIC_IDS: tuple[str, ...] = (
-    "elderly_care",
-    "dementia",
-    "disability",
-    "child_parenting",
-    "living_hardship",
-    "employment",
-    "hikikomori",
-    "isolation",
-    "housing",
-    "health",
-    "mental_health",
-    "suicide_risk",
-    "abuse",
-    "domestic_violence",
-    "young_carer",
-    "double_care",
-    "foreign_resident",
-    "disaster",
-    "hoarding",
-    "daily_living",
-    "rights_advocacy",
-    "participation",
-)
-INTENTS: tuple[str, ...] = (
-    "consult",
-    "faq",
-    "book",
-    "change_booking",
-    "human",
-    "checkin_ok",
-    "checkin_unwell",
-    "delete_data",
-    "greeting",
-)
-ABOUT: tuple[str, ...] = ("self", "family", "other")
-# Kinds of present danger; handlers pick emergency numbers by kind.
-# Risk bands: "urgent" = present danger (crisis numbers first, an urgent case); "check" =
-# possible danger the reader is not sure of (the bot asks plainly); "none".
-RISK_LEVELS: tuple[str, ...] = ("urgent", "check", "none")
-URGENT_KINDS: tuple[str, ...] = (
-    "suicide",
-    "violence",
-    "abuse",
-    "medical",
-    "missing",
-    "disaster",
-)
+from common.vocabulary import ABOUT, INTENTS, RISK_LEVELS, TOPIC_IDS, URGENT_KINDS
+
+# The vocabulary is shared with every layer (common/); nlu/ re-exports it as its contract.
+__all__ = [
+    "ABOUT", "INTENTS", "PLACEHOLDERS", "RISK_LEVELS", "TOPIC_IDS", "URGENT_KINDS",
+    "Analysis", "PiiSpan", "TimeRange", "TopicHit", "mask_spans",
+]
+
+PLACEHOLDERS = {
+    "person": "［氏名］",
+    "phone": "［電話番号］",
+    "email": "［メール］",
+    "address": "［住所］",
+    "postal_code": "［郵便番号］",
+    "my_number": "［マイナンバー］",
+}
 
 
 @dataclass(frozen=True)
@@ -107,8 +75,6 @@ class Analysis:
 
     def masked_text(self) -> str:
         """The text with every PII span replaced by a placeholder such as ［電話番号］."""
-        from nlu.pii import mask_spans
-
         return mask_spans(self.text, self.pii)
 
     def to_dict(self) -> dict:
@@ -120,3 +86,16 @@ class Analysis:
             for r in self.when
         ]
         return data
+
+
+def mask_spans(text: str, spans: list[PiiSpan]) -> str:
+    """Replace each span with its placeholder (［氏名］［電話番号］…); overlapping spans merge."""
+    out, pos = [], 0
+    for sp in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+        if sp.start < pos:
+            continue
+        out.append(text[pos : sp.start])
+        out.append(PLACEHOLDERS.get(sp.kind, "［個人情報］"))
+        pos = sp.end
+    out.append(text[pos:])
+    return "".join(out)

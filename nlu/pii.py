@@ -11,17 +11,10 @@ from __future__ import annotations
 
 import re
 
-from nlu.analysis import PiiSpan
+from nlu.analysis import PLACEHOLDERS, PiiSpan, mask_spans
 from nlu.text import TextView
 
-PLACEHOLDERS = {
-    "person": "［氏名］",
-    "phone": "［電話番号］",
-    "email": "［メール］",
-    "address": "［住所］",
-    "postal_code": "［郵便番号］",
-    "my_number": "［マイナンバー］",
-}
+__all__ = ["PLACEHOLDERS", "find_pii", "mask_spans"]
 
 _D = r"[-‐‑‒–—―−ー－ \u3000]"
 _PHONE = re.compile(
@@ -193,16 +186,3 @@ def find_pii(view: TextView, person_ents: list[tuple[int, int]] | None = None) -
         os_, oe = view.orig_span(s, e)
         spans.append(PiiSpan(os_, oe, kind, view.text[os_:oe]))
     return spans
-
-
-def mask_spans(text: str, spans: list[PiiSpan]) -> str:
-    """Replace each span with its placeholder (［氏名］［電話番号］…); overlapping spans merge."""
-    out, pos = [], 0
-    for sp in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
-        if sp.start < pos:
-            continue
-        out.append(text[pos : sp.start])
-        out.append(PLACEHOLDERS.get(sp.kind, "［個人情報］"))
-        pos = sp.end
-    out.append(text[pos:])
-    return "".join(out)

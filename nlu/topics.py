@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from common.vocabulary import TOPIC_LABELS
 from nlu.analysis import TOPIC_IDS
 from nlu.lexicon import Hit, Matcher, MessageText, compile_regex, load_toml, regex_list
 
@@ -36,7 +37,7 @@ def model() -> TopicModel:
     labels, matchers, blocks = {}, {}, {}
     for tid in TOPIC_IDS:
         spec = data.get(tid, {})
-        labels[tid] = spec.get("label", tid)
+        labels[tid] = TOPIC_LABELS[tid]
         matchers[tid] = Matcher.build(spec)
         blocks[tid] = regex_list(spec.get("block", []))
     return TopicModel(labels, matchers, blocks)

@@ -23,12 +23,10 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from common.clock import TOKYO
 from nlu.analysis import TimeRange
 from nlu.text import TextView
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 _WD = {
     "月": 0,
@@ -75,6 +73,11 @@ _PARTS = {  # (start hour, start minute, end hour, end minute)
     "午後": (13, 0, 17, 0),
     "ごご": (13, 0, 17, 0),
     "afternoon": (13, 0, 17, 0),
+    "昼過ぎ": (13, 0, 15, 0),
+    "昼すぎ": (13, 0, 15, 0),
+    "ひるすぎ": (13, 0, 15, 0),
+    "昼前": (10, 30, 12, 0),
+    "ひるまえ": (10, 30, 12, 0),
     "夕方": (16, 0, 18, 0),
     "ゆうがた": (16, 0, 18, 0),
     "evening": (17, 0, 20, 0),
@@ -85,7 +88,12 @@ _PARTS = {  # (start hour, start minute, end hour, end minute)
 _NUM = r"(\d{1,2})"
 _DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("ymd", re.compile(r"(\d{4})[年/.-](\d{1,2})[月/.-](\d{1,2})日?")),
-    ("md", re.compile(r"(?<![\d/])" + _NUM + r"(?:月|がつ)" + _NUM + r"(?:日|にち)?(?![\d時分])")),
+    (
+        "md",
+        re.compile(
+            r"(?<![\d/])" + _NUM + r"(?:月|がつ)の?" + _NUM + r"(?:(?:日|にち)|(?![\d時分]))"
+        ),
+    ),
     ("md", re.compile(r"(?<![\d/:-])" + _NUM + r"/" + _NUM + r"(?![\d/])")),
     (
         "rel",
@@ -124,7 +132,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
         re.compile(
             r"(?<![\d/月])"
             + _NUM
-            + r"(?:日|にち)(?!間|くらい|ぐらい|ほど|前|まえ|後|ご|以内|おき|連続|も|分|目|ぶり|曜)"
+            + r"(?:日|にち)(?!間|くらい|ぐらい|ほど|前|まえ|後|ご|以内|おき|連続|も|分|目|ぶり|曜"
+            + r"|に?\d+回)"
         ),
     ),
 ]
@@ -140,7 +149,8 @@ _TIME = re.compile(
     + r"|(?<![\d:])(\d{1,2})(?::(\d{2}))?(am|pm|a\.m\.|p\.m\.)"
 )
 _PART = re.compile(
-    r"(午前中|ごぜんちゅう|午前|ごぜん|午後|ごご|お昼|おひる|昼(?!ご|食|間)|夕方|ゆうがた|夜(?!中)|よる|朝(?!ごはん|ご飯|食|から|晩)|"
+    r"(午前中|ごぜんちゅう|午前|ごぜん|午後|ごご|昼過ぎ|昼すぎ|ひるすぎ|昼前|ひるまえ|"
+    r"お昼|おひる|昼(?!ご|食|間)|夕方|ゆうがた|夜(?!中)|よる|朝(?!ごはん|ご飯|食|から|晩)|"
     r"morning|afternoon|evening|noon)"
 )
 _LONE_PART_CONTEXT = re.compile(
@@ -379,10 +389,62 @@ def to_tokyo(now: datetime | None) -> datetime:
     return now.astimezone(TOKYO)
 
 
+_KANJI_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+_KANJI_NUMBER = re.compile(r"[〇一二三四五六七八九十]+(?=[月日時分/:]|じ|がつ|にち)")
+# 「3時」 with nothing saying morning or afternoon: the bot asks (午前/午後) instead of guessing
+_BARE_HOUR = re.compile(r"(?<![\d:午前後朝夜方昼ごぜん])([1-9]|1[0-2])(?:時|じ)(?!間|かん)")
+_DAY_PART_WORD = re.compile(
+    r"午前|午後|ごぜん|ごご|朝|あさ(?!って)|昼|ひる|夕方|ゆうがた|夜|よる|am|pm|a\.m|p\.m|morning"
+    r"|afternoon"
+)
+
+
+def _kanji_value(text: str) -> int:
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_KANJI_DIGIT.get(tens, 1) if tens else 1) * 10 + (
+            _KANJI_DIGIT.get(ones, 0) if ones else 0)
+    value = 0
+    for ch in text:
+        value = value * 10 + _KANJI_DIGIT[ch]
+    return value
+
+
+def arabic_numerals(flat: str) -> tuple[str, list[int]]:
+    """十二月三日 → 12月3日, with a map from each position back to ``flat``."""
+    out: list[str] = []
+    back: list[int] = []
+    pos = 0
+    for m in _KANJI_NUMBER.finditer(flat):
+        for i in range(pos, m.start()):
+            out.append(flat[i])
+            back.append(i)
+        digits = str(_kanji_value(m.group()))
+        out.append(digits)
+        back.extend([m.start()] * len(digits))
+        pos = m.end()
+    for i in range(pos, len(flat)):
+        out.append(flat[i])
+        back.append(i)
+    back.append(len(flat))
+    return "".join(out), back
+
+
+def ambiguous_hours(text: str) -> list[int]:
+    """Hours written without 午前/午後 that could be either (「3時」, 「三時ごろ」); empty when
+    the text says which part of the day (「午後3時」, 「朝9時」, 「15時」)."""
+    import unicodedata
+
+    flat, _ = arabic_numerals(unicodedata.normalize("NFKC", text).lower())
+    if _DAY_PART_WORD.search(flat):
+        return []
+    return [int(m.group(1)) for m in _BARE_HOUR.finditer(flat) if 1 <= int(m.group(1)) <= 7]
+
+
 def extract_when(view: TextView, now: datetime | None = None) -> list[TimeRange]:
     now = to_tokyo(now)
     today = now.date()
-    flat = view.flat
+    flat, back = arabic_numerals(view.flat)
     anchors: list[_Anchor] = []
     for kind, pat in _DATE_PATTERNS:
         for m in pat.finditer(flat):
@@ -418,7 +480,7 @@ def extract_when(view: TextView, now: datetime | None = None) -> list[TimeRange]
 
     out: list[TimeRange] = []
     for g in groups:
-        s, e = view.flat_span_to_norm(g[0].start, g[-1].end)
+        s, e = view.flat_span_to_norm(back[g[0].start], back[g[-1].end])
         os_, oe = view.orig_span(s, e)
         text = view.text[os_:oe]
         date_a = next((x for x in g if x.kind == "date"), None)

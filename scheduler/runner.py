@@ -14,14 +14,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, text
 
-from bot.config import TOKYO
+from common.clock import TOKYO
+from scheduler.context import JobServices
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def load_jobs() -> None:
         importlib.import_module(f"scheduler.jobs.{module.name}")
 
 
-def run_scheduler(svc: Any, stop: threading.Event) -> None:
+def run_scheduler(svc: JobServices, stop: threading.Event) -> None:
     """Run until `stop` is set. On PostgreSQL only the holder of the leader lock runs jobs;
     a standby waits for it and takes over when the leader's connection dies."""
     from scheduler import context

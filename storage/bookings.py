@@ -9,27 +9,29 @@ race leaves nothing behind. Times are stored in UTC and reasoned about in Asia/T
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from hmac import compare_digest
-from zoneinfo import ZoneInfo
 
 import jpholiday
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from common.clock import TOKYO
 from storage.cases import current_case
 from storage.models import Resident
 from storage.models.booking import MODES, Availability, Booking, CalendarFeed, ClosedDay, Slot
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_FUTURE_BOOKINGS = 2  # per resident, so a few people cannot hold every seat
 YEAR_END = {"12-29", "12-30", "12-31", "01-01", "01-02", "01-03"}  # 年末年始
 ACTIVE = ("booked", "attended", "no_show")  # statuses that hold a seat
 ATTENDANCE_EARLIEST = timedelta(hours=1)  # staff may mark 来談 from an hour before
+
+log = logging.getLogger(__name__)
 
 
 class BookingError(Exception):
@@ -174,6 +176,20 @@ def add_closed_day(
         session.add(closed)
         session.flush()
     return closed, slots_on(session, window_id, day, include_cancelled=False)
+
+
+def active_availability(session: Session, window_id: str) -> list[Availability]:
+    """A window's recurring availability that is still in force."""
+    return list(session.scalars(
+        select(Availability)
+        .where(Availability.window_id == window_id, Availability.active.is_(True))
+        .order_by(Availability.id)))
+
+
+def closed_days_from(session: Session, window_id: str, first: date) -> list[ClosedDay]:
+    return list(session.scalars(
+        select(ClosedDay).where(ClosedDay.window_id == window_id, ClosedDay.day >= first)
+        .order_by(ClosedDay.day)))
 
 
 def slots_on(
@@ -510,3 +526,25 @@ def feed_token(session: Session, window_id: str, now: datetime, *, rotate: bool 
 def check_feed_token(session: Session, window_id: str, token: str) -> bool:
     feed = session.get(CalendarFeed, window_id)
     return feed is not None and bool(token) and compare_digest(feed.token, token)
+
+
+# -- settings (parsed by bot.config, the one reader of the environment) ----------
+
+
+def reminder_times(env: Mapping[str, str]) -> ReminderTimes:
+    """The reminder settings from Config's environment (invalid values: the defaults)."""
+    default = ReminderTimes()
+    try:
+        at = parse_hhmm(env.get("BOOKING_REMINDER_DAY_BEFORE", "18:00"))
+        minutes = float(env.get("BOOKING_REMINDER_BEFORE_MINUTES", "60"))
+    except ValueError:
+        log.warning("booking reminder settings are invalid; using 18:00 and 60 minutes")
+        return default
+    return ReminderTimes(day_before_at=at, before=timedelta(minutes=max(minutes, 1)))
+
+
+def horizon_days(env: Mapping[str, str]) -> int:
+    try:
+        return max(int(env.get("BOOKING_HORIZON_DAYS", "21")), 1)
+    except ValueError:
+        return 21

@@ -1,23 +1,33 @@
-"""Cases: open (or join) a resident's open case, find the one a person is handling;
-claim, reply bookkeeping, notes, referrals, closure, the queue and the review figures."""
+"""Cases as stored: open (or join) a resident's open case, find the one a person is handling;
+claim, reply bookkeeping, notes, referrals, closure, the queue and the review figures.
+
+Callers change cases through the case service (handlers/casework.py), which adds the audit
+trail and the staff notices; these functions only keep the rows consistent."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from common.vocabulary import RISK_LEVELS
 from storage.models import Case, CaseNote, Message, Referral, Resident
-from storage.models.handoff import CaseNotification, SlackThread
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+RISK_RANK = {level: rank for rank, level in enumerate(RISK_LEVELS)}  # urgent first
 OPEN_STATUSES = ("new", "claimed", "waiting")
 
 
-def open_case(
+def open_case(session: Session, resident: Resident, **concern: Any) -> Case:
+    """open_or_join() for callers that need not know whether the case is new."""
+    return open_or_join(session, resident, **concern)[0]
+
+
+def open_or_join(
     session: Session,
     resident: Resident,
     *,
@@ -29,9 +39,16 @@ def open_case(
     urgent_reason: str | None = None,
     about: str = "self",
     window_id: str | None = None,
-) -> Case:
-    """One open case per resident: a new concern joins it and may raise its priority."""
+    risk: str | None = None,
+    risk_score: float | None = None,
+    risk_reason: str | None = None,
+) -> tuple[Case, bool]:
+    """One open case per resident: a new concern joins it and may raise its priority (and
+    its risk band, which keeps the highest reading and why).
+
+    Returns the case and whether it was opened just now (False: an open one was joined)."""
     case = current_case(session, resident)
+    opened = case is None
     if case is None:
         case = Case(
             resident_id=resident.id, resident_alias=resident.alias, topics=[],
@@ -53,8 +70,21 @@ def open_case(
         case.urgent_reason = urgent_reason
     if about != "self":
         case.about = about
+    _raise_risk(case, risk, risk_score, risk_reason)
     session.flush()
-    return case
+    return case, opened
+
+
+def _raise_risk(case: Case, risk: str | None, score: float | None, reason: str | None) -> None:
+    if risk is None:
+        return
+    current = RISK_RANK.get(case.risk or "none", 2)
+    if RISK_RANK[risk] < current or case.risk is None:
+        case.risk, case.risk_reason = risk, reason or case.risk_reason
+    elif RISK_RANK[risk] == current and reason and not case.risk_reason:
+        case.risk_reason = reason
+    if score is not None:
+        case.risk_score = max(score, case.risk_score or 0.0)
 
 
 def current_case(session: Session, resident: Resident) -> Case | None:
@@ -98,6 +128,7 @@ class ClaimResult:
     won: bool  # this staff member now owns the case (or already did)
     case: Case | None
     owner_id: int | None  # who owns it after the attempt
+    changed: bool = False  # this attempt took it (not: already owned by this person)
 
 
 def claim(session: Session, case_id: int, staff_id: int, now: datetime) -> ClaimResult:
@@ -117,17 +148,14 @@ def claim(session: Session, case_id: int, staff_id: int, now: datetime) -> Claim
         return ClaimResult(False, None, None)
     session.refresh(case)
     won = result.rowcount == 1 or (case.status != "closed" and case.assignee_id == staff_id)
-    if result.rowcount == 1:
-        notify_slack(session, case, "update", now)
-    return ClaimResult(won, case, case.assignee_id)
+    return ClaimResult(won, case, case.assignee_id, changed=result.rowcount == 1)
 
 
-def release(session: Session, case: Case, staff_id: int, now: datetime) -> None:
+def release(case: Case, staff_id: int) -> None:
     """Give a claimed case back to the queue (the bot stays muted only while claimed)."""
     if case.status not in ("claimed", "waiting") or case.assignee_id != staff_id:
         raise CaseError("担当しているケースだけを戻せます。")
     case.status, case.assignee_id, case.claimed_at = "new", None, None
-    notify_slack(session, case, "update", now)
 
 
 def record_staff_reply(case: Case, now: datetime) -> None:
@@ -204,8 +232,7 @@ def unconfirmed_referrals(session: Session) -> list[Referral]:
     ))
 
 
-def close(session: Session, case: Case, outcome: str, now: datetime,
-          watch: bool = False) -> None:
+def close(case: Case, outcome: str, now: datetime, watch: bool = False) -> None:
     """Close with an outcome code; the bot answers the resident again from now on."""
     if outcome not in OUTCOMES:
         raise CaseError("終了理由を選んでください。")
@@ -213,28 +240,6 @@ def close(session: Session, case: Case, outcome: str, now: datetime,
         raise CaseError("このケースはすでに終了しています。")
     case.status, case.outcome, case.closed_at = "closed", outcome, now
     case.watch_requested = bool(watch)
-    notify_slack(session, case, "update", now)
-
-
-# -- Slack notices (sent later by the SLA sweep, never inside this transaction) --
-
-
-def notify_slack(session: Session, case: Case, kind: str, now: datetime,
-                 message_id: int | None = None) -> CaseNotification | None:
-    """Queue a notice for the case's Slack card (posting the card first if it has none);
-    updates and relayed messages only make sense for a card already in Slack."""
-    thread = session.get(SlackThread, case.id)
-    if kind in ("update", "message") and thread is None:
-        return None
-    if kind == "message":
-        if message_id is None or (thread is not None and message_id <= thread.last_message_id):
-            return None  # already copied to the thread
-        thread.last_message_id = message_id  # so the sweep's safety net skips it
-    notice = CaseNotification(case_id=case.id, kind=kind, message_id=message_id,
-                              status="pending", attempts=0, next_attempt_at=now,
-                              created_at=now)
-    session.add(notice)
-    return notice
 
 
 # -- the queue -------------------------------------------------------------------
@@ -387,23 +392,3 @@ def open_by_age(cases: list[Case], now: datetime) -> dict[str, int]:
                 counts[label] += 1
                 break
     return counts
-
-
-def attach_latest_inbound(session: Session, resident: Resident, case: Case) -> int | None:
-    """File the message being handled under ``case``, so the staff working it see it.
-
-    The worker stores the inbound Message before calling handlers; the newest inbound row of
-    the resident is that message (events of one resident are handled one at a time).
-    Returns the message id (for notices that relay it), or None if there is none.
-    """
-    message = session.scalar(
-        select(Message)
-        .where(Message.resident_id == resident.id, Message.direction == "in")
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    if message is None:
-        return None
-    if message.case_id is None:
-        message.case_id = case.id
-    return message.id

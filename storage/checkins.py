@@ -18,7 +18,7 @@ from functools import lru_cache
 from sqlalchemy import Select, and_, select, update
 from sqlalchemy.orm import Session
 
-from bot.config import TOKYO
+from common.clock import TOKYO, WEEKDAYS
 from storage.models import Checkin, CheckinEnrolment, Message, Resident
 
 OPEN = ("sent", "reminded")  # the ladder still acts on these
@@ -93,7 +93,7 @@ class Schedule:
             return "毎日" + clock if self.every_days == 1 else f"{self.every_days}日ごと{clock}"
         if len(self.weekdays) == 7:
             return "毎日" + clock
-        return "毎週" + "・".join("月火水木金土日"[d] for d in self.weekdays) + "曜 " + clock
+        return "毎週" + "・".join(WEEKDAYS[d] for d in self.weekdays) + "曜 " + clock
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from storage.models import InboundEvent, utcnow
 
 PROCESSING = "processing"
 # How long a claimed event stays with its worker before another may take it over.
-EVENT_LEASE = timedelta(seconds=float(os.environ.get("EVENT_LEASE_SECONDS", "60")))
+EVENT_LEASE = timedelta(seconds=60)  # the default; Config.event_lease_seconds
 MAX_ATTEMPTS = 5
 
 
@@ -57,10 +56,11 @@ def store(session: Session, events: list[NewEvent]) -> int:
     return sum(max(connection.execute(stmt, row).rowcount, 0) for row in rows)
 
 
-def claim(session: Session, worker_id: str, now: datetime, limit: int = 20) -> list[int]:
+def claim(session: Session, worker_id: str, now: datetime, limit: int = 20,
+          lease: timedelta = EVENT_LEASE) -> list[int]:
     return claim_heads(
         session, InboundEvent, active_status=PROCESSING, worker_id=worker_id,
-        now=now, lease=EVENT_LEASE, limit=limit,
+        now=now, lease=lease, limit=limit,
     )
 
 

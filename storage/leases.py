@@ -1,9 +1,11 @@
-"""Claiming work rows (events, outbox) in order per resident, safely across processes.
+"""Claiming work rows (events, outbox, staff notices) in order per resident (or per case),
+safely across processes.
 
 A row is claimable when it is pending, or its holder's lease ran out (the holder
-crashed). Only the oldest unfinished row of each resident is claimable, so a
-resident's events are handled, and their replies sent, in order. On PostgreSQL
-`FOR UPDATE SKIP LOCKED` lets several workers claim at once without blocking.
+crashed). Only the oldest unfinished row of each group (a resident; a case for staff
+notices) is claimable, so a resident's events are handled, and their replies sent, in
+order. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several workers claim at once without
+blocking.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ def claim_heads(
     lease: timedelta,
     limit: int,
     ready: ColumnElement[bool] | None = None,
+    group: str = "resident_key",
 ) -> list[int]:
     earlier = aliased(model)
     unfinished = ("pending", active_status)
     blocked = exists().where(
-        earlier.resident_key == model.resident_key,
+        getattr(earlier, group) == getattr(model, group),
         earlier.id < model.id,
         earlier.status.in_(unfinished),
     )

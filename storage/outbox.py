@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -15,9 +14,10 @@ from storage.leases import claim_heads
 from storage.models import Message, Outbox, Resident
 
 SENDING = "sending"
+HIGH, NORMAL = "high", "normal"
 # Longer than one send can take (LINE timeouts are 3 s + 10 s), short enough that a
 # crashed sender's reply is retried while its reply token may still be checked.
-SEND_LEASE = timedelta(seconds=float(os.environ.get("SEND_LEASE_SECONDS", "30")))
+SEND_LEASE = timedelta(seconds=30)  # the default; Config.send_lease_seconds
 MESSAGES_PER_SEND = 5  # LINE accepts at most five messages per reply or push
 # LINE keeps a retry key for 24 hours; past that a resend could duplicate.
 GIVE_UP_AFTER = timedelta(hours=23)
@@ -35,8 +35,11 @@ def enqueue(
     staff_id: int | None = None,
     case_id: int | None = None,
     inbound_event_id: int | None = None,
+    priority: str | None = None,
 ) -> list[Outbox]:
-    """Queue replies (handlers.replies.Reply) for a resident and record them in history."""
+    """Queue replies (handlers.replies.Reply) for a resident and record them in history.
+    Staff messages are high priority (they may use the last of the push quota)."""
+    priority = priority or (HIGH if sender == "staff" else NORMAL)
     sends: list[Outbox] = []
     for start in range(0, len(replies), MESSAGES_PER_SEND):
         chunk = replies[start : start + MESSAGES_PER_SEND]
@@ -51,6 +54,7 @@ def enqueue(
             reply_token=reply_token if start == 0 else None,
             reply_token_expires_at=reply_token_expires_at if start == 0 else None,
             status="pending",
+            priority=priority,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
@@ -101,14 +105,14 @@ def enqueue_batch(
 
 def claim(
     session: Session, worker_id: str, now: datetime, limit: int = 50,
-    resident_key: str | None = None,
+    resident_key: str | None = None, lease: timedelta = SEND_LEASE,
 ) -> list[int]:
     ready = Outbox.next_attempt_at <= now
     if resident_key is not None:
         ready = ready & (Outbox.resident_key == resident_key)
     return claim_heads(
         session, Outbox, active_status=SENDING, worker_id=worker_id, now=now,
-        lease=SEND_LEASE, limit=limit, ready=ready,
+        lease=lease, limit=limit, ready=ready,
     )
 
 

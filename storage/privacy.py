@@ -9,7 +9,9 @@ What happens, in the caller's transaction (the event that confirmed the deletion
   resident, closed, and their text (summary, urgent reason, topic evidence, referral notes)
   wiped; the alias on cases and audit entries is replaced, so nothing leads back;
 * stored webhook payloads (which hold the LINE user id and the text) are wiped;
-* the resident row is reset to a blank newcomer.
+* the resident row is reset to a blank newcomer, with a new alias;
+* the Slack card and thread messages of their cases are deleted from Slack (an "erase"
+  notice the worker sends, bot/staff/notices.py).
 
 The encrypted LINE user id is NOT erased here: the worker needs it to deliver the
 confirmation, which is queued in the same transaction, and a reply token may already have
@@ -25,7 +27,6 @@ function with ``@before_delete`` taking ``(session, resident, now)``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from storage import bookings, notices
 from storage.models import (
     AuditEntry,
     Base,
@@ -45,6 +47,7 @@ from storage.models import (
     Referral,
     Resident,
 )
+from storage.residents import fresh_alias
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +59,6 @@ DELETED_ALIAS = "-"
 ERASE_AT_THE_LATEST = timedelta(hours=24)
 # Tables handled explicitly below (kept or anonymised), not by the generic resident_id sweep.
 _EXPLICIT = {"residents", "cases", "messages", "outbox", "conversation_states"}
-# Models other layers own; imported by name at call time so this module never depends on them.
-_OPTIONAL_MODELS = (
-    ("storage.models.booking", "Booking"),
-    ("storage.models.checkins", "CheckinEnrolment"),
-    ("storage.models.checkins", "Checkin"),
-)
-
 Eraser = Callable[[Session, Resident, datetime], None]
 _BEFORE_DELETE: list[Eraser] = []
 
@@ -75,7 +71,6 @@ def before_delete(fn: Eraser) -> Eraser:
 
 def delete_resident_data(session: Session, resident: Resident, now: datetime) -> dict[str, int]:
     """Delete or anonymise everything about ``resident``; returns row counts per table."""
-    _import_optional_models()
     session.flush()  # the rows this very turn added (the confirming message) go too
     for fn in (_free_future_bookings, *_BEFORE_DELETE):
         fn(session, resident, now)
@@ -130,21 +125,9 @@ def cancel_erasure(state: ConversationState, now: datetime) -> bool:
 # -- steps ----------------------------------------------------------------------------
 
 
-def _import_optional_models() -> None:
-    for module, name in _OPTIONAL_MODELS:
-        try:
-            getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue  # that layer is not installed: nothing of it to delete
-
-
 def _free_future_bookings(session: Session, resident: Resident, now: datetime) -> None:
     """A deleted booking must give its seat back first, or the slot stays full for others."""
-    try:
-        from storage.bookings import release_resident
-    except ImportError:
-        return  # no booking layer installed
-    release_resident(session, resident, now)
+    bookings.release_resident(session, resident, now)
 
 
 def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int:
@@ -154,6 +137,7 @@ def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int
         case.resident_alias = DELETED_ALIAS
         case.summary = None
         case.urgent_reason = None
+        case.risk_reason = None  # may quote the resident too
         case.topic_evidence = {}
         if case.status != "closed":
             case.status, case.closed_at = "closed", now
@@ -162,21 +146,8 @@ def _anonymise_cases(session: Session, resident: Resident, now: datetime) -> int
     if ids:
         session.execute(delete(CaseNote).where(CaseNote.case_id.in_(ids)))
         session.execute(update(Referral).where(Referral.case_id.in_(ids)).values(note=None))
-        _drop_pending_notifications(session, ids)
+        notices.withdraw(session, ids, now)
     return len(cases)
-
-
-def _drop_pending_notifications(session: Session, case_ids: list[int]) -> None:
-    """Staff notices not yet sent would relay text that no longer exists."""
-    try:
-        from storage.models.handoff import CaseNotification
-    except ImportError:
-        return
-    session.execute(
-        delete(CaseNotification).where(
-            CaseNotification.case_id.in_(case_ids), CaseNotification.status == "pending"
-        )
-    )
 
 
 def _delete_resident_rows(session: Session, resident: Resident) -> dict[str, int]:
@@ -208,6 +179,7 @@ def _wipe_events(session: Session, resident: Resident) -> int:
 
 
 def _reset_resident(session: Session, resident: Resident, now: datetime) -> None:
+    resident.alias = fresh_alias(session)  # a returning resident is a stranger to staff
     resident.district = None
     resident.language = "ja"
     resident.welcomed_at = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,6 +17,14 @@ def alias_for(resident_key: str) -> str:
     """A short, stable, speakable alias such as R-7KQ2M (derived from the pseudonym)."""
     digest = bytes.fromhex(resident_key[:16])
     return "R-" + base64.b32encode(digest).decode("ascii")[:6]
+
+
+def fresh_alias(session: Session) -> str:
+    """A new random alias (after a deletion: nothing links it to the old one)."""
+    while True:
+        alias = "R-" + base64.b32encode(secrets.token_bytes(5)).decode("ascii")[:6]
+        if session.scalar(select(Resident.id).where(Resident.alias == alias)) is None:
+            return alias
 
 
 def get_or_create(

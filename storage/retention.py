@@ -13,6 +13,9 @@ Policy (RETENTION_DAYS, default 365; EVENT_RETENTION_DAYS, default 30):
   Messages written on an anonymised case are deleted with it.
 * Raw inbound events (encrypted LINE payloads with user ids and text) and finished outbox
   rows are transport records: deleted EVENT_RETENTION_DAYS after they were finished.
+* Conversation state untouched for FLOW_STATE_RETENTION_HOURS (default 24) is deleted:
+  an abandoned booking keeps a nickname and a phone number there. (A state waiting to
+  erase a LINE user id after a deletion is left to that sweep, scheduler/jobs/privacy.py.)
 
 Work is done in batches, each its own transaction, so the sweep never holds long locks;
 every run leaves one audit entry (action "retention") with counts only.
@@ -21,8 +24,7 @@ every run leaves one audit entry (action "retention") with counts only.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,7 +33,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.cases import OPEN_STATUSES
 from storage.db import transaction
-from storage.models import AuditEntry, Case, CaseNote, InboundEvent, Message, Outbox, Referral
+from storage.models import (
+    AuditEntry,
+    Case,
+    CaseNote,
+    ConversationState,
+    InboundEvent,
+    Message,
+    Outbox,
+    Referral,
+)
+from storage.privacy import ERASING
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +61,28 @@ class RetentionConfigError(ValueError):
 class RetentionPolicy:
     days: int = 365
     event_days: int = 30
+    flow_state_hours: int = 24
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> RetentionPolicy:
-        env = dict(os.environ if env is None else env)
+    def from_env(cls, env: Mapping[str, str]) -> RetentionPolicy:
+        """From Config's environment (bot.config is the one reader of it)."""
         return cls(
             days=_days(env, "RETENTION_DAYS", cls.days),
             event_days=_days(env, "EVENT_RETENTION_DAYS", cls.event_days),
+            flow_state_hours=_days(env, "FLOW_STATE_RETENTION_HOURS", cls.flow_state_hours),
         )
 
 
-def _days(env: dict[str, str], name: str, default: int) -> int:
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise RetentionConfigError(f"{name} must be a whole number of days, not {raw!r}") from None
+        raise RetentionConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value < 1:
-        raise RetentionConfigError(f"{name} must be at least 1 day")
+        raise RetentionConfigError(f"{name} must be at least 1")
     return value
 
 
@@ -80,6 +94,7 @@ class RetentionReport:
     messages_deleted: int = 0
     events_deleted: int = 0
     sends_deleted: int = 0
+    flow_states_deleted: int = 0
     cutoffs: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -104,6 +119,8 @@ def purge(
     report.events_deleted = _delete_all(factory, batch_size, InboundEvent,
                                         _old_events(event_cutoff))
     report.sends_deleted = _delete_all(factory, batch_size, Outbox, _old_sends(event_cutoff))
+    report.flow_states_deleted = sweep_flow_states(
+        factory, now - timedelta(hours=policy.flow_state_hours), batch_size)
     with transaction(factory) as session:
         session.add(AuditEntry(action="retention", detail=report.summary()[:1000], created_at=now))
     log.info("retention: %s", report.summary())
@@ -152,9 +169,28 @@ def _anonymise_cases(session: Session, cutoff: datetime, limit: int,
         case.resident_alias = ANONYMISED_ALIAS
         case.summary = None
         case.urgent_reason = None
+        case.risk_reason = None  # may quote the resident too
         case.topic_evidence = {}
     report.cases_anonymised += len(ids)
     return len(ids)
+
+
+def sweep_flow_states(factory: sessionmaker[Session], cutoff: datetime,
+                      batch_size: int = BATCH_SIZE) -> int:
+    """Delete conversation state nobody touched since `cutoff` (a fresh one is made on the
+    resident's next message)."""
+    stale = and_(ConversationState.updated_at < cutoff,
+                 or_(ConversationState.flow.is_(None), ConversationState.flow != ERASING))
+
+    def step(session: Session, limit: int) -> int:
+        ids = session.scalars(select(ConversationState.resident_id).where(stale)
+                              .order_by(ConversationState.resident_id).limit(limit)).all()
+        if ids:
+            session.execute(delete(ConversationState)
+                            .where(ConversationState.resident_id.in_(ids), stale))
+        return len(ids)
+
+    return _in_batches(factory, batch_size, step)
 
 
 def _old_messages(cutoff: datetime) -> object:

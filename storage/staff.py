@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import StaffUser
 
-ROLES = ("coordinator", "admin")
+ROLES = ("coordinator", "editor", "admin")  # editor: the content (FAQ, windows, lines)
 _hasher = PasswordHasher()
 
 
@@ -43,3 +43,22 @@ def verify_password(user: StaffUser, password: str) -> bool:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return True
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    if len(password) < 8:
+        raise StaffError("password must be at least 8 characters")
+    user.password_hash = _hasher.hash(password)
+
+
+_UNUSABLE: list[str] = []
+
+
+def verify_against_nothing(password: str) -> None:
+    """The cost of one real check, for a name that does not exist (no timing difference)."""
+    if not _UNUSABLE:
+        _UNUSABLE.append(_hasher.hash("no account has this password"))
+    try:
+        _hasher.verify(_UNUSABLE[0], password)
+    except VerificationError:  # VerifyMismatchError is the expected outcome
+        return

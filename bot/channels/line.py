@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,19 +27,23 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from bot.channels.base import TOKEN_REFUSED, Delivery, SendResult
 from bot.channels.line_events import parse_event
 from handlers.inbound import Inbound
-from handlers.replies import Reply
+from handlers.replies import (
+    MAX_DISPLAY_TEXT,
+    MAX_LABEL,
+    MAX_QUICK_REPLIES,
+    MAX_TEXT,
+    Reply,
+    clip,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 5000  # LINE's limit per text message
-MAX_LABEL = 20  # LINE's limit per quick-reply label
-MAX_QUICK_REPLIES = 13
 # connect, read (seconds); a timed-out push is retried with the same retry key.
-REQUEST_TIMEOUT = (3.05, float(os.environ.get("LINE_TIMEOUT_SECONDS", "10")))
+CONNECT_TIMEOUT = 3.05
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+class UnbuildableMessageError(ValueError):
+    """A reply LINE would refuse whatever we retry (e.g. postback data over 300 units)."""
 
 
 def _picker_value(value: datetime | None, mode: str) -> str | None:
@@ -48,44 +53,101 @@ def _picker_value(value: datetime | None, mode: str) -> str | None:
 
 
 def to_line_message(reply: Reply) -> TextMessage:
+    """The SDK message for a reply: texts and labels clipped to LINE's limits (in UTF-16
+    units), at most 13 buttons with the date pickers always kept (they are the way to
+    choose another time); UnbuildableMessageError when it cannot be sent at all."""
+    problems = reply.problems()
+    if problems:
+        raise UnbuildableMessageError("; ".join(problems))
+    room = MAX_QUICK_REPLIES - len(reply.pickers)
+    buttons = reply.quick_replies[:room]
+    if len(reply.quick_replies) > room:
+        log.warning("%d quick replies dropped to keep within LINE's 13",
+                    len(reply.quick_replies) - room)
     items: list[QuickReplyItem] = []
-    for qr in reply.quick_replies:
-        if qr.data is not None:
-            action: Any = PostbackAction(
-                label=_label(qr.label), data=qr.data, display_text=qr.text or qr.label
-            )
-        else:
-            action = MessageAction(label=_label(qr.label), text=qr.text or qr.label)
-        items.append(QuickReplyItem(action=action))
-    for picker in reply.pickers:
-        items.append(
-            QuickReplyItem(
-                action=DatetimePickerAction(
-                    label=_label(picker.label), data=picker.data, mode=picker.mode,
-                    initial=_picker_value(picker.initial, picker.mode),
-                    min=_picker_value(picker.min, picker.mode),
-                    max=_picker_value(picker.max, picker.mode),
-                )
-            )
-        )
-    text = reply.text if len(reply.text) <= MAX_TEXT else reply.text[: MAX_TEXT - 1] + "…"
-    quick = QuickReply(items=items[:MAX_QUICK_REPLIES]) if items else None
-    return TextMessage(text=text, quick_reply=quick)
+    try:
+        for qr in buttons:
+            if qr.data is not None:
+                action: Any = PostbackAction(
+                    label=clip(qr.label, MAX_LABEL), data=qr.data,
+                    display_text=clip(qr.text or qr.label, MAX_DISPLAY_TEXT))
+            else:
+                action = MessageAction(label=clip(qr.label, MAX_LABEL),
+                                       text=clip(qr.text or qr.label, MAX_DISPLAY_TEXT))
+            items.append(QuickReplyItem(action=action))
+        for picker in reply.pickers:
+            items.append(QuickReplyItem(action=DatetimePickerAction(
+                label=clip(picker.label, MAX_LABEL), data=picker.data, mode=picker.mode,
+                initial=_picker_value(picker.initial, picker.mode),
+                min=_picker_value(picker.min, picker.mode),
+                max=_picker_value(picker.max, picker.mode),
+            )))
+        quick = QuickReply(items=items) if items else None
+        return TextMessage(text=clip(reply.text, MAX_TEXT) or " ", quick_reply=quick)
+    except ValueError as exc:  # pydantic's ValidationError: the SDK refuses the shape
+        raise UnbuildableMessageError(f"the LINE SDK refused the message: {type(exc).__name__}"
+                                 ) from None
+
+
+MONTHLY_LIMIT = "monthly limit"  # in LINE's 429 body: "You have reached your monthly limit."
+# Warn when this share of the month's push quota is used (replies are free); keep the last
+# share for staff replies and urgent messages.
+QUOTA_WARN_SHARE = 0.8
+QUOTA_RESERVE_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class PushQuota:
+    limit: int | None  # None: the plan has no limit
+    used: int
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def running_out(self) -> bool:
+        return self.limit is not None and self.used >= self.limit * QUOTA_WARN_SHARE
+
+    @property
+    def short(self) -> bool:
+        """Only the reserve is left: pushes go to staff replies and urgent messages."""
+        remaining = self.remaining
+        return remaining is not None and remaining <= max(1, self.limit * QUOTA_RESERVE_SHARE)
 
 
 class LineChannel:
     name = "line"
 
-    def __init__(self, access_token: str, endpoint: str = "https://api.line.me") -> None:
+    def __init__(self, access_token: str, endpoint: str = "https://api.line.me",
+                 timeout_seconds: float = 10.0) -> None:
+        self._timeout = (CONNECT_TIMEOUT, timeout_seconds)
         self._configuration = Configuration(host=endpoint, access_token=access_token)
         self._client = ApiClient(self._configuration)
         self._api = MessagingApi(self._client)
+        self._quota: tuple[float, PushQuota] | None = None  # (read at, monotonic), value
 
     def parse(self, payload: dict[str, Any], received_at: datetime) -> Inbound:
         return parse_event(payload, self.name, received_at)
 
+    def quota(self, max_age: float = 0.0) -> PushQuota:
+        """This month's push quota and use (GET /v2/bot/message/quota[/consumption]); a
+        reading younger than `max_age` seconds is reused."""
+        cached = self._quota
+        if cached is not None and time.monotonic() - cached[0] < max_age:
+            return cached[1]
+        limit = self._api.get_message_quota(_request_timeout=self._timeout)
+        used = self._api.get_message_quota_consumption(_request_timeout=self._timeout)
+        value = limit.value if limit.type == "limited" else None
+        quota = PushQuota(limit=value, used=int(used.total_usage or 0))
+        self._quota = (time.monotonic(), quota)
+        return quota
+
     def send(self, delivery: Delivery) -> SendResult:
-        messages = [to_line_message(r) for r in delivery.replies]
+        try:
+            messages = [to_line_message(r) for r in delivery.replies]
+        except UnbuildableMessageError as exc:  # built before any call: retrying cannot help
+            return SendResult("failed", error=f"unbuildable: {exc}")
         if delivery.reply_token:
             result = self._reply(delivery.reply_token, messages)
             if result.status != TOKEN_REFUSED or not delivery.may_push:
@@ -97,7 +159,7 @@ class LineChannel:
         try:
             self._api.reply_message_with_http_info(
                 ReplyMessageRequest(reply_token=token, messages=messages),
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
                 _preload_content=False,  # we need only the status, not the parsed body
             )
             return SendResult("sent", via="reply")
@@ -114,7 +176,7 @@ class LineChannel:
             self._api.push_message_with_http_info(
                 PushMessageRequest(to=delivery.user_id, messages=messages),
                 x_line_retry_key=delivery.idempotency_key,
-                _request_timeout=REQUEST_TIMEOUT,
+                _request_timeout=self._timeout,
                 _preload_content=False,
             )
             return SendResult("sent", via="push")
@@ -128,6 +190,10 @@ class LineChannel:
 
 def _classify(exc: ApiException) -> SendResult:
     status = exc.status or 0
+    if status == 429 and MONTHLY_LIMIT in _body(exc).lower():
+        # Not a rate limit: no retry helps before the month turns. Staff see it as failed.
+        log.error("LINE push refused: the monthly message limit is reached")
+        return SendResult("failed", error="LINE API 429: monthly message limit reached")
     if status == 429 or status >= 500:
         retry_after = None
         headers = dict(exc.headers or {})

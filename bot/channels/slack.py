@@ -23,8 +23,18 @@ STATUS_LABELS = {"new": "未対応", "claimed": "対応中", "waiting": "返信�
 REQUEST_TIMEOUT = 10  # seconds
 
 
+# Answers worth trying again later; any other refusal (invalid_blocks, channel_not_found,
+# msg_too_long …) will be refused again, so the notice is recorded as failed at once.
+RETRYABLE = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+             "request_timeout", "team_is_limited"}
+
+
 class SlackSendError(RuntimeError):
-    """A Slack call failed; the notice stays queued and is retried."""
+    """A Slack call failed; retried later unless `permanent`."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class CaseCard:
     status: str
     topics: list[str] = field(default_factory=list)  # Japanese labels
     excerpt: str = ""  # masked
+    link: str | None = None  # mrkdwn link to the console, instead of the excerpt
     assignee: str | None = None
     outcome: str | None = None  # Japanese label when closed
 
@@ -52,15 +63,17 @@ def card_blocks(card: CaseCard) -> list[dict]:
     if card.outcome:
         status += f"／{card.outcome}"
     blocks: list[dict] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(card.title)}*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(card.title)}*"}},
         {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*話題*\n{_escape('、'.join(card.topics) or '未分類')}"},
-            {"type": "mrkdwn", "text": f"*状態*\n{_escape(status)}"},
+            {"type": "mrkdwn", "text": f"*話題*\n{escape('、'.join(card.topics) or '未分類')}"},
+            {"type": "mrkdwn", "text": f"*状態*\n{escape(status)}"},
         ]},
     ]
     if card.excerpt:
         blocks.append({"type": "section", "text": {
-            "type": "mrkdwn", "text": "> " + _escape(_excerpt(card.excerpt))}})
+            "type": "mrkdwn", "text": "> " + escape(_excerpt(card.excerpt))}})
+    if card.link:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": card.link}})
     if card.status == "new":
         blocks.append({"type": "actions", "elements": [{
             "type": "button", "action_id": CLAIM_ACTION, "value": str(card.case_id),
@@ -79,8 +92,9 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
-def _escape(text: str) -> str:
-    # Slack mrkdwn control characters; keeps resident text from forming mentions or links.
+def escape(text: str) -> str:
+    """Slack's three control characters; resident text then cannot form a mention
+    (<!channel>, <@U…>) or a disguised link (<https://evil|市役所>)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -103,9 +117,20 @@ class SlackNotifier:
         self._call("chat_update", channel=channel, ts=ts, text=card.title,
                    blocks=card_blocks(card))
 
-    def post_in_thread(self, channel: str, ts: str, text: str, broadcast: bool = False) -> None:
-        self._call("chat_postMessage", channel=channel, thread_ts=ts, text=text,
-                   reply_broadcast=broadcast, unfurl_links=False)
+    def post_in_thread(self, channel: str, ts: str, text: str, broadcast: bool = False
+                       ) -> tuple[str, str]:
+        """Post in a card's thread (`text` is mrkdwn: escape what a resident wrote)."""
+        data = self._call("chat_postMessage", channel=channel, thread_ts=ts, text=text,
+                          reply_broadcast=broadcast, unfurl_links=False, unfurl_media=False)
+        return str(data.get("channel") or channel), str(data.get("ts") or "")
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Delete one of our messages; one already gone counts as deleted."""
+        try:
+            self._call("chat_delete", channel=channel, ts=ts)
+        except SlackSendError as exc:
+            if "message_not_found" not in str(exc):
+                raise
 
     def post_ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None
                        ) -> None:
@@ -116,7 +141,9 @@ class SlackNotifier:
         try:
             response = getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
-            raise SlackSendError(f"{method}: {exc.response.get('error', 'error')}") from None
+            error = str(exc.response.get("error", "error"))
+            permanent = exc.response.status_code < 500 and error not in RETRYABLE
+            raise SlackSendError(f"{method}: {error}", permanent=permanent) from None
         except (SlackClientError, OSError) as exc:
             raise SlackSendError(f"{method}: {type(exc).__name__}") from None
         return dict(response.data) if isinstance(response.data, dict) else {}

@@ -13,17 +13,16 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from bot.config import TOKYO
 from bot.services import services
 from bot.staff import charts, labels
-from bot.staff.auth import require_login
-from scheduler.jobs import sla
-from storage import audit, cases
+from common.clock import TOKYO
+from handlers import sla
+from handlers.content import checks as content_checks
+from storage import audit, cases, safety_checks
 from storage.db import transaction
 from storage.models import Case, utcnow
 
 bp = Blueprint("staff_dashboard", __name__, url_prefix="/staff")
-bp.before_request(require_login)
 
 
 def fiscal_year(moment: datetime) -> int:
@@ -55,9 +54,12 @@ class Figures:
     outcomes: dict[str, int] = field(default_factory=dict)
     open_age: dict[str, int] = field(default_factory=dict)
     watch_requested: int = 0
+    # answers to the safety check question 「今、危ないですか？」 (to tune the "check" band)
+    check_answers: dict[str, int] = field(default_factory=dict)
 
 
-def compute(rows: list[Case], open_rows: list[Case], year: int, now: datetime) -> Figures:
+def compute(rows: list[Case], open_rows: list[Case], year: int, now: datetime,
+            goal: sla.Targets | None = None) -> Figures:
     start, end = fiscal_bounds(year)
     figures = Figures(year, start, end, total=len(rows))
     first = week_start(start)
@@ -75,14 +77,14 @@ def compute(rows: list[Case], open_rows: list[Case], year: int, now: datetime) -
         figures.by_priority[case.priority] += 1
         figures.by_reason[case.opened_reason] += 1
         figures.watch_requested += int(bool(case.watch_requested))
-    figures.response = _response_times(rows)
+    figures.response = _response_times(rows, goal or sla.Targets())
     figures.outcomes = cases.outcome_counts(rows)
     figures.open_age = cases.open_by_age(open_rows, now)
     return figures
 
 
-def _response_times(rows: list[Case]) -> dict[str, dict[str, float | int | None]]:
-    goal = sla.targets()
+def _response_times(rows: list[Case], goal: sla.Targets
+                    ) -> dict[str, dict[str, float | int | None]]:
     minutes = cases.first_response_minutes(rows)
     result: dict[str, dict[str, float | int | None]] = {}
     for priority, values in minutes.items():
@@ -108,7 +110,10 @@ def load(year: int, now: datetime) -> Figures:
     with services().factory() as session:
         rows = cases.cases_between(session, start, end)
         open_rows = cases.open_cases(session)
-    return compute(rows, open_rows, year, now)
+        answers = safety_checks.answer_counts(session, start, end)
+    figures = compute(rows, open_rows, year, now, services().config.sla)
+    figures.check_answers = answers
+    return figures
 
 
 def _topic_name(topic: str) -> str:
@@ -118,6 +123,15 @@ def _topic_name(topic: str) -> str:
 def _year_arg(now: datetime) -> int:
     value = request.args.get("fy", "")
     return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else fiscal_year(now)
+
+
+def _line_quota() -> Any:
+    """LINE's push quota this month (read at most every 10 minutes), or None."""
+    channel = services().channels.get("line")
+    try:
+        return channel.quota(max_age=600) if channel is not None else None
+    except Exception:  # LINE unreachable: the page shows the figures without it
+        return None
 
 
 @bp.get("/dashboard")
@@ -144,9 +158,18 @@ def dashboard() -> str:
         "staff/dashboard.html", f=figures, now=now, charts={
             "weeks": chart_weeks, "topics": chart_topics, "outcomes": chart_outcomes,
             "age": chart_age, "response": chart_response},
-        recent_weeks=recent, topic_name=_topic_name,
+        recent_weeks=recent, topic_name=_topic_name, line_quota=_line_quota(),
+        answer_labels=safety_checks.ANSWER_LABELS,
         years=list(range(fiscal_year(now), fiscal_year(now) - 5, -1)),
+        stale=_stale_content(now), stale_days=content_checks.STALE_AFTER_DAYS,
     )
+
+
+def _stale_content(now: datetime) -> list[content_checks.Stale]:
+    """Hotlines and FAQ answers of the published content nobody has checked for a year."""
+    from handlers.content import load_pack
+
+    return content_checks.stale_items(load_pack(), now.astimezone(TOKYO).date())
 
 
 @bp.get("/dashboard.csv")
@@ -193,6 +216,8 @@ def summary_csv(f: Figures) -> str:
     for bucket, n in f.open_age.items():
         writer.writerow(["open_by_age", bucket, "", n])
     writer.writerow(["watch_requested", "", "", f.watch_requested])
+    for answer, n in f.check_answers.items():
+        writer.writerow(["check_answer", answer, safety_checks.ANSWER_LABELS[answer], n])
     return out.getvalue()
 
 

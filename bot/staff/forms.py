@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from storage.cases import OUTCOMES
 
-ROLES = {"coordinator": "相談員", "admin": "管理者"}
+ROLES = {"coordinator": "相談員", "editor": "掲載内容の編集者", "admin": "管理者"}
 MAX_REPLY = 2000  # well under LINE's 5000 characters; long replies are hard to read on a phone
 
 

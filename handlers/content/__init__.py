@@ -1,6 +1,6 @@
 """Content packs: a municipality's windows, FAQ, resources, hotlines, hours and copy (data)."""
 
-from handlers.content.loader import ContentPackError, load_pack
+from handlers.content.loader import ContentPackError, load_pack, use_pack
 from handlers.content.schema import (
     Agency,
     BusinessHours,
@@ -23,4 +23,5 @@ __all__ = [
     "ServedArea",
     "Town",
     "load_pack",
+    "use_pack",
 ]

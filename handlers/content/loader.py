@@ -1,6 +1,8 @@
 """Load and validate a content pack from TOML files (stdlib tomllib).
 
-``load_pack()`` is called once at start-up (and is cached). Any problem is raised as
+``load_pack_files()`` reads a pack directory (cached); ``load_pack()`` serves the published
+version from the database when the process has one (handlers.content.live), else the files.
+Any problem is raised as
 ``ContentPackError`` whose message names the pack, the file and the field, e.g.::
 
     content pack 'zushi' is invalid:
@@ -11,7 +13,6 @@ so ``python -m bot`` can print one clear line instead of a stack trace.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +33,8 @@ PACK_FILES: dict[str, tuple[str, ...]] = {
     "towns.toml": ("towns",),
     "faq.toml": ("faq",),
     "resources.toml": ("resources",),
-    "hotlines.toml": ("hotlines", "hotline_rules"),
-    "copy.toml": ("copy",),
+    "hotlines.toml": ("hotlines", "situations", "open_now"),
+    "copy.toml": ("copy", "labels"),
 }
 OPTIONAL_FILES = {"resources.toml"}
 FAQ_CSV = "faq.csv"  # optional: the municipality's FAQ export, merged after faq.toml
@@ -60,10 +61,34 @@ def pack_dir(name: str) -> Path:
     return directory
 
 
+_selected = DEFAULT_PACK  # the process's pack: Config.content_pack, set by use_pack()
+
+
+def use_pack(name: str) -> None:
+    """Make ``name`` the pack load_pack() returns (bot.services does this from Config)."""
+    global _selected
+    pack_dir(name)  # a pack that is not there is an error now, not at the first message
+    _selected = name
+
+
 def load_pack(name: str | None = None) -> ContentPack:
-    """The validated pack ``name`` (default: env CONTENT_PACK, else "zushi"). Cached."""
-    resolved = name or os.environ.get(ENV_VAR) or DEFAULT_PACK
-    return _load_cached(str(pack_dir(resolved)))
+    """The content residents read now: the version published in the database when this
+    process has a live source (see handlers.content.live), else the pack files.
+
+    ``name`` (a pack name or directory) always reads those files."""
+    if name is None:
+        from handlers.content import live
+
+        published = live.current()
+        if published is not None:
+            return published
+    return load_pack_files(name)
+
+
+def load_pack_files(name: str | None = None) -> ContentPack:
+    """The validated pack ``name`` from its files (default: the one in use, see use_pack).
+    Cached."""
+    return _load_cached(str(pack_dir(name or _selected)))
 
 
 def clear_cache() -> None:

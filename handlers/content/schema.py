@@ -14,23 +14,13 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import time
+from datetime import date, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# Kept in step with nlu/analysis.py (TOPIC_IDS, URGENT_KINDS); a test checks they agree.
-# Duplicated on purpose: handlers.content must not import nlu at import time.
-TOPIC_IDS: tuple[str, ...] = (
-    "elderly_care", "dementia", "disability", "child_parenting", "living_hardship",
-    "employment", "hikikomori", "isolation", "housing", "health", "mental_health",
-    "suicide_risk", "abuse", "domestic_violence", "young_carer", "double_care",
-    "foreign_resident", "disaster", "hoarding", "daily_living", "rights_advocacy",
-    "participation",
-)
-URGENT_KINDS: tuple[str, ...] = (
-    "suicide", "violence", "abuse", "medical", "missing", "disaster",
-)
+from common.vocabulary import TOPIC_IDS, URGENT_KINDS
+from handlers.content.opening import OpeningHours, parse_opening
 
 # Which pack file each top-level section comes from, for error messages.
 SECTION_FILES: dict[str, str] = {
@@ -42,7 +32,8 @@ SECTION_FILES: dict[str, str] = {
     "faq": "faq.toml",
     "resources": "resources.toml",
     "hotlines": "hotlines.toml",
-    "hotline_rules": "hotlines.toml",
+    "situations": "hotlines.toml",
+    "open_now": "hotlines.toml",
     "copy": "copy.toml",
 }
 
@@ -72,13 +63,66 @@ REQUIRED_COPY_KEYS: tuple[str, ...] = (
     "hokatsu_explained",
     "anonymous_ok",
     "retention_notice",
+    # following the thread, reporters, out of hours, programmes, dates (issue 14)
+    "town_noted",
+    "ask_ban",
+    "elsewhere",
+    "national_lines_intro",
+    "where_to_go",
+    "third_party_ask",
+    "third_party_window",
+    "third_party_windows_all",
+    "third_party_noted",
+    "claimed_out_of_hours",
+    "claimed_emergency_tail",
+    "programmes_money",
+    "programmes_housing",
+    "programmes_food",
+    "programmes_contact",
+    "urgent_intro_other",
+    "ask_am_pm",
+    "opening_hours",
+    "easy_japanese_window",
+    "en_urgent_intro",
+    "en_urgent_intro_other",
+    "en_urgent_staff_open",
+    "en_urgent_staff_closed",
+    "en_hotline_dv_plus",
+    "en_hotline_yorisoi",
+    "en_hotline_inochi_navi",
+    "en_hotline_inochi_free",
+    "en_hotline_kokoro_dial",
+    "en_hours_other",
+    "en_welcome",
+    "en_centre_name",
+    "en_hours",
+    "en_cost",
+    "en_worry_ack",
+    "en_worry_ack_general",
+    "en_centre_explained",
+    "en_ask_town",
+    "en_your_centre",
+    "en_all_centres",
+    "en_town_unknown",
+    "en_elsewhere",
+    "en_programmes_money",
+    "en_offer",
+    "en_handoff",
+    "en_out_of_hours",
+    "en_booking",
+    "en_not_understood",
+    "en_privacy",
 )
 
 # The "phone_via" value meaning: use the resident's district 地域包括支援センター.
 DISTRICT_CENTER = "district_center"
 
 _ID = r"^[a-z0-9][a-z0-9_]*$"
-_PHONE = re.compile(r"^(#\d{4}|\d{3}|\d{2,5}-\d{1,4}-\d{3,4})$")
+# Ids travel in LINE postback data ("faq:<id>", at most 300 characters) and pack texts
+# become button labels and echoed texts: these keep every button within LINE's limits.
+MAX_ID = 64
+MAX_ECHOED_TEXT = 300  # a FAQ question is echoed as the button's display text
+_PHONE = re.compile(r"^(#\d{4}|\d{3}|\d{2,5}-\d{1,4}-\d{3,5})$")  # 0120-0-78310
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
@@ -111,7 +155,7 @@ def _check_phone(value: str | None) -> str | None:
 
 
 class PackMeta(_Model):
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     municipality: str = Field(min_length=1)
     prefecture: str = Field(min_length=1)
     sources: dict[str, str] = Field(default_factory=dict)  # short key → what the source is
@@ -126,6 +170,10 @@ class ServedArea(_Model):
     partial: bool = False  # only some 番/号 of these 丁目 (detail says which)
     place: str | None = None  # a named estate that identifies the area on its own, e.g. 葉桜団地
     detail: str | None = None  # verbatim wording from the source, e.g. "35~37番、葉桜団地を除く"
+    # For a partial 丁目: the 番 it covers (ban) or all but (ban_except). A 番 split further by
+    # 号 is listed for both centres, so it stays "ambiguous" and both are offered.
+    ban: list[int] = Field(default_factory=list)
+    ban_except: list[int] = Field(default_factory=list)
 
     @field_validator("chome")
     @classmethod
@@ -134,18 +182,22 @@ class ServedArea(_Model):
             raise ValueError("丁目 numbers start at 1")
         return value
 
-    def covers(self, town: str, chome: int | None) -> bool:
+    def covers(self, town: str, chome: int | None, ban: int | None = None) -> bool:
         if town != self.town:
             return False
         if chome is None or not self.chome:
             return True
-        return chome in self.chome
+        if chome not in self.chome:
+            return False
+        if ban is None:
+            return True
+        return (not self.ban or ban in self.ban) and ban not in self.ban_except
 
 
 class Agency(_Model):
     """A window (窓口) or agency a resident can be pointed to."""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     name: str = Field(min_length=1)
     kind: Literal[
         "comprehensive_center",  # 地域包括支援センター (since R3: 福祉の総合相談窓口, all topics)
@@ -206,14 +258,15 @@ class Town(_Model):
 
 
 class FaqEntry(_Model):
-    id: str = Field(min_length=1)
-    question: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_.-]+$")
+    question: str = Field(min_length=1, max_length=MAX_ECHOED_TEXT)
     answer: str = Field(min_length=1)
     category: str = Field(min_length=1)
     topics: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     agencies: list[str] = Field(default_factory=list)  # agency ids the answer points to
     source: str | None = None
+    reviewed_on: date | None = None  # when staff last confirmed the answer (console)
 
     @field_validator("topics")
     @classmethod
@@ -224,7 +277,7 @@ class FaqEntry(_Model):
 class Resource(_Model):
     """A local place or activity: サロン, オレンジカフェ, 子ども食堂, フードドライブ …"""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     kind: Literal[
         "salon", "orange_cafe", "kodomo_shokudo", "food_support", "food_drive",
         "volunteer_center", "volunteer_council", "mutual_help", "childcare_center",
@@ -250,10 +303,13 @@ class Resource(_Model):
 class Hotline(_Model):
     """A national (or prefectural) phone line. ``source`` names the official body."""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
     name: str = Field(min_length=1)
     number: str
-    hours: str = Field(min_length=1)
+    hours: str = Field(min_length=1)  # as residents read it
+    # Machine-readable hours (handlers/content/opening.py): "24h" or ["mon-fri 09:00-17:00"];
+    # left out when unknown, and then the line is never offered as open now.
+    open: str | list[str] | None = None
     description: str = Field(min_length=1)
     when_to_use: str | None = None
     urgent_kinds: list[str] = Field(default_factory=list)
@@ -261,6 +317,7 @@ class Hotline(_Model):
     area: str | None = None  # e.g. 神奈川県 for #7119
     source: str = Field(min_length=1)  # the official body that publishes the number
     source_url: str | None = None
+    checked_on: date | None = None  # when staff last checked number and hours at the source
     unclear: list[str] = Field(default_factory=list)
 
     @field_validator("topics")
@@ -281,25 +338,68 @@ class Hotline(_Model):
         return value
 
 
-class HotlineRule(_Model):
-    """Which hotlines to offer, in order, for an urgent kind or a topic."""
+    @field_validator("open")
+    @classmethod
+    def _open_ok(cls, value):
+        if value is not None:
+            parse_opening(value)
+        return value
 
-    urgent_kind: str | None = None
-    topic: str | None = None
-    hotlines: list[str] = Field(min_length=1)
-    note: str | None = None
+    @property
+    def opening(self) -> OpeningHours | None:
+        """When the line answers; None when the pack does not know."""
+        return parse_opening(self.open) if self.open is not None else None
+
+
+class Situation(_Model):
+    """A situation and who helps with it: the windows and the lines, in the order a
+    coordinator would give them. The first matching situations are the most specific.
+
+    It matches when nlu's urgent kind is in ``urgent_kinds`` or a topic is in ``topics``,
+    and — when ``and_topics`` or ``and_words`` are given — also one of those topics or
+    words (in the message) is there (e.g. abuse *and* an older person → elder abuse) — and
+    none of the situations in ``unless`` fits (abuse of an older person is not child abuse)."""
+
+    id: str = Field(pattern=_ID, max_length=MAX_ID)
+    label: str = Field(min_length=1)  # for staff and tests, e.g. 高齢者への虐待
+    urgent_kinds: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    and_topics: list[str] = Field(default_factory=list)
+    and_words: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)  # not when one of these situations fits
+    emergency: list[str] = Field(default_factory=list)  # first, when the danger is now
+    lines: list[str] = Field(default_factory=list)  # hotline ids, in situational order
+    windows: list[str] = Field(default_factory=list)  # agency ids (or "district_center")
+    note: str | None = None  # one short line for residents, e.g. けがをしたら119番
+
+    @field_validator("topics", "and_topics")
+    @classmethod
+    def _topics(cls, value):
+        return _check_topics(value)
+
+    @field_validator("urgent_kinds")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        unknown = [k for k in value if k not in URGENT_KINDS]
+        if unknown:
+            raise ValueError(f"unknown urgent kind(s) {unknown}; known: {', '.join(URGENT_KINDS)}")
+        return value
 
     @model_validator(mode="after")
-    def _one_key(self) -> HotlineRule:
-        if (self.urgent_kind is None) == (self.topic is None):
-            raise ValueError("a hotline rule needs exactly one of urgent_kind or topic")
-        if self.urgent_kind is not None and self.urgent_kind not in URGENT_KINDS:
-            raise ValueError(
-                f"unknown urgent kind {self.urgent_kind!r}; known: {', '.join(URGENT_KINDS)}"
-            )
-        if self.topic is not None:
-            _check_topics([self.topic])
+    def _useful(self) -> Situation:
+        if not self.urgent_kinds and not self.topics:
+            raise ValueError(f"situation {self.id!r} needs urgent_kinds or topics to match on")
+        if not (self.emergency or self.lines or self.windows):
+            raise ValueError(f"situation {self.id!r} names no line and no window")
         return self
+
+
+class OpenNow(_Model):
+    """The lines that always apply: emergency numbers (open 24 hours, first when the danger
+    is now and no situation says otherwise) and a 24-hour line for anyone unsure."""
+
+    emergency: list[str] = Field(min_length=1)
+    listening: list[str] = Field(min_length=1)
 
 
 class BusinessHours(_Model):
@@ -366,10 +466,23 @@ class ContentPack(_Model):
     faq: list[FaqEntry]
     resources: list[Resource] = Field(default_factory=list)
     hotlines: list[Hotline]
-    hotline_rules: list[HotlineRule] = Field(default_factory=list)
+    situations: list[Situation] = Field(default_factory=list)
+    open_now: OpenNow
     copy_: dict[str, str] = Field(alias="copy")
+    # Button labels, topic words and message fragments (copy.toml [labels]); not sentences.
+    labels: dict[str, str] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            try:
+                _placeholders(text)
+            except ValueError as exc:
+                raise ValueError(f"label {key!r} has a broken {{placeholder}}: {exc}") from exc
+        return value
 
     @field_validator("copy_")
     @classmethod
@@ -428,12 +541,27 @@ class ContentPack(_Model):
                     f"resources.toml: resource {res.id!r} contact {res.contact!r} "
                     "is not an agency id"
                 )
-        for i, rule in enumerate(self.hotline_rules):
-            for ref in rule.hotlines:
+        always = {h.id for h in self.hotlines if h.opening is not None and h.opening.always}
+        for key in ("emergency", "listening"):
+            for ref in getattr(self.open_now, key):
                 if ref not in hotline_ids:
+                    errors.append(f"hotlines.toml: open_now.{key} names unknown hotline {ref!r}")
+                elif ref not in always:
                     errors.append(
-                        f"hotlines.toml: hotline_rules[{i}] names unknown hotline {ref!r}"
-                    )
+                        f'hotlines.toml: open_now.{key} line {ref!r} must be open = "24h"')
+        for situation in self.situations:
+            for ref in [*situation.emergency, *situation.lines]:
+                if ref not in hotline_ids:
+                    errors.append(f"hotlines.toml: situation {situation.id!r} names unknown "
+                                  f"hotline {ref!r}")
+            for ref in situation.unless:
+                if ref not in {s.id for s in self.situations}:
+                    errors.append(f"hotlines.toml: situation {situation.id!r} unless names "
+                                  f"unknown situation {ref!r}")
+            for ref in situation.windows:
+                if ref != DISTRICT_CENTER and ref not in agency_ids:
+                    errors.append(f"hotlines.toml: situation {situation.id!r} names unknown "
+                                  f"agency {ref!r}")
         if errors:
             raise ValueError("; ".join(errors))
         return self
@@ -445,11 +573,10 @@ class ContentPack(_Model):
         return dict(self.copy_)
 
     def text(self, key: str, **values: object) -> str:
-        """Message copy for ``key``, with ``{placeholders}`` filled from ``values``."""
-        try:
-            template = self.copy_[key]
-        except KeyError:
-            raise KeyError(f"content pack {self.meta.id!r} has no message copy {key!r}") from None
+        """Message copy (or a label) for ``key``, with ``{placeholders}`` filled from ``values``."""
+        template = self.copy_.get(key, self.labels.get(key))
+        if template is None:
+            raise KeyError(f"content pack {self.meta.id!r} has no message copy {key!r}")
         return template.format(**values) if values or _placeholders(template) else template
 
     def agency(self, agency_id: str) -> Agency:

@@ -2,6 +2,7 @@
 
 from handlers.flows import (  # noqa: F401, I001
     consent,
+    context,
     consult,
     faq,
     fallback,
@@ -9,6 +10,7 @@ from handlers.flows import (  # noqa: F401, I001
     language,
     privacy,
     safety,
+    safety_check,
     welcome,
 )
 from handlers.flows import booking, checkin  # noqa: F401, I001

@@ -12,66 +12,39 @@ import re
 import unicodedata
 from datetime import time
 
-from handlers import registry
+from handlers import casework, registry
+from handlers.content import load_pack
+from handlers.flows.safety import urgent
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.turn import Turn
 from storage import cases
 from storage import checkins as store
 from storage.models import Checkin, CheckinEnrolment
 
-# -- what the bot says ---------------------------------------------------------------
+FLOW = "checkin"  # the postback prefix
 
-CHECKIN_TEXT = (
-    "{greeting}。まどぐちの見守りです。\n"
-    "お変わりありませんか？ 下のボタンから、ひとことお返事ください。"
-)
-REMINDER_TEXT = (
-    "先ほどのお声がけ、ご覧になれましたか。\nボタンを押していただくだけで大丈夫です。"
-    "お返事がないときは、相談員からご様子を伺うことがあります。"
-)
-ANSWER_TEXTS = {
-    "ok": "お返事ありがとうございます。お元気そうで安心しました。また次回お声がけしますね。",
-    "uneasy": (
-        "教えてくださって、ありがとうございます。担当の相談員にお伝えしました。"
-        "こちらからご連絡しますので、少しお待ちください。\n"
-        "気になることを、ここに書いていただいても大丈夫です。"
-        "具合が急に悪くなったときは、119番にお電話ください。"
-    ),
-    "talk": (
-        "ありがとうございます。相談員にお伝えしました。順番にご連絡しますので、"
-        "少しお待ちください。\nお話ししたいことを、ここに書いていただいても大丈夫です。"
-    ),
-}
-ANSWER_TEXTS["unwell"] = ANSWER_TEXTS["uneasy"]
-ALREADY_TEXT = "お返事はもう届いています。ありがとうございます。"
-EXPLAIN_TEXT = (
-    "見守りのお声がけについてご説明します。\n"
-    "・決まった日時に、LINEで「お変わりありませんか」とお声がけします。\n"
-    "・ボタンでお返事いただくだけで大丈夫です。\n"
-    "・お返事がないときは、もう一度お声がけします。それでもお返事がないときは、"
-    "市の相談員がご様子を確かめます。\n"
-    "・お返事の記録は、担当の相談員だけが見ます。\n"
-    "・夜9時から朝8時までは、お送りしません。\n"
-    "・いつでもお休みしたり、やめたりできます。\n"
-    "申し込みますか？"
-)
-ENROLLED_TEXT = (
-    "お申し込みありがとうございます。{schedule}にお声がけします。\n"
-    "回数を変えたいときは、下から選んでください。"
-)
-PLAN_TEXT = "わかりました。{schedule}にお声がけします。"
-DECLINED_TEXT = "わかりました。またいつでも「見守りを申し込みたい」とお送りください。"
-END_ASK_TEXT = "見守りのお声がけを、やめますか？"
-ENDED_TEXT = "見守りのお声がけをやめました。これまでありがとうございました。またいつでもどうぞ。"
-KEPT_TEXT = "わかりました。これまでどおりお声がけします。"
-NOT_ENROLLED_TEXT = "いまは見守りのお声がけをしていません。"
+# What the bot says is in the content pack (copy.toml, keys checkin_*).
+ANSWER_KEYS = {"ok": "checkin_answer_ok", "uneasy": "checkin_answer_uneasy",
+               "unwell": "checkin_answer_uneasy", "talk": "checkin_answer_talk"}
+
+
+def _t(key: str, **values: object) -> str:
+    return load_pack().text(key, **values)
+
+
+def _button(key: str, *args: object) -> QuickReply:
+    label = _t(key)
+    return QuickReply(label=label, data=encode(FLOW, *args), text=label)
+
 
 DEFAULT_AT = time(10, 0)
-# How often, for residents who enrol themselves (staff can set any schedule).
+# How often, for residents who enrol themselves (staff can set any schedule): the weekdays,
+# and the pack's label key.
 PLANS: dict[str, tuple[str, tuple[int, ...]]] = {
-    "daily": ("毎日", (0, 1, 2, 3, 4, 5, 6)),
-    "mon_thu": ("月・木", (0, 3)),
-    "mon": ("毎週月曜", (0,)),
+    "daily": ("checkin_plan_daily", (0, 1, 2, 3, 4, 5, 6)),
+    "mon_thu": ("checkin_plan_mon_thu", (0, 3)),
+    "mon": ("checkin_plan_mon", (0,)),
 }
 DEFAULT_PLAN = "mon_thu"
 
@@ -86,35 +59,33 @@ END_WORDS = re.compile(
 
 def greeting_for(hour: int) -> str:
     if 4 <= hour < 11:
-        return "おはようございます"
-    return "こんにちは" if hour < 18 else "こんばんは"
+        return _t("checkin_greeting_morning")
+    return _t("checkin_greeting_day" if hour < 18 else "checkin_greeting_evening")
 
 
 def answer_buttons(checkin_id: int) -> list[QuickReply]:
     return [
-        QuickReply(label="元気です", data=f"checkin:ok:{checkin_id}", text="元気です"),
-        QuickReply(label="少し不安", data=f"checkin:uneasy:{checkin_id}", text="少し不安"),
-        QuickReply(label="話したい", data=f"checkin:talk:{checkin_id}", text="話したい"),
+        _button("checkin_button_ok", "ok", checkin_id),
+        _button("checkin_button_uneasy", "uneasy", checkin_id),
+        _button("checkin_button_talk", "talk", checkin_id),
     ]
 
 
 def checkin_replies(checkin_id: int, local_hour: int) -> list[Reply]:
-    text = CHECKIN_TEXT.format(greeting=greeting_for(local_hour))
+    text = _t("checkin_message", greeting=greeting_for(local_hour))
     return [Reply(text, answer_buttons(checkin_id))]
 
 
 def reminder_replies(checkin_id: int) -> list[Reply]:
-    return [Reply(REMINDER_TEXT, answer_buttons(checkin_id))]
+    return [Reply(_t("checkin_reminder"), answer_buttons(checkin_id))]
 
 
 # -- answers -------------------------------------------------------------------------
 
 
-@registry.postback("checkin")
+@registry.postback(FLOW)
 def on_postback(turn: Turn) -> list[Reply] | None:
-    parts = (turn.inbound.postback_data or "").split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    arg = parts[2] if len(parts) > 2 else ""
+    action, arg = turn.postback.arg(0), turn.postback.arg(1)
     if action in ("ok", "uneasy", "talk"):
         return _button_answer(turn, action, arg)
     if action == "enrol":
@@ -130,7 +101,7 @@ def _button_answer(turn: Turn, answer: str, checkin_id: str) -> list[Reply]:
     checkin = turn.session.get(Checkin, int(checkin_id), with_for_update=True) \
         if checkin_id.isdigit() else None
     if checkin is None or checkin.resident_id != turn.resident.id:
-        return [Reply(ALREADY_TEXT)]
+        return [Reply(_t("checkin_already"))]
     return answer_checkin(turn, checkin, answer)
 
 
@@ -141,8 +112,6 @@ def typed_answer(turn: Turn) -> list[Reply] | None:
     if checkin is None or turn.analysis is None:
         return None
     if turn.analysis.urgent:
-        from handlers.flows.safety import urgent
-
         store.record_answer(checkin, "urgent", turn.now)
         replies = urgent(turn)
         found = cases.current_case(turn.session, turn.resident)
@@ -156,32 +125,25 @@ def answer_checkin(turn: Turn, checkin: Checkin, answer: str) -> list[Reply]:
     """Record an answer once; a worry opens (or joins) a case for the case team."""
     late = checkin.status == "escalated"
     if not store.record_answer(checkin, answer, turn.now):
-        return [Reply(ALREADY_TEXT)]
+        return [Reply(_t("checkin_already"))]
     if answer != "ok":
         case = open_checkin_case(turn, answer)
         checkin.case_id = case.id
     elif late and checkin.case_id is not None:
         case = turn.session.get(cases.Case, checkin.case_id)
         if case is not None and case.status in cases.OPEN_STATUSES:
-            cases.add_note(turn.session, case, None,
-                           "見守り: エスカレーション後に「元気です」と返答がありました。", turn.now)
-    return [Reply(ANSWER_TEXTS[answer])]
+            casework.add_note(turn.session, case, None,
+                              "見守り: エスカレーション後に「元気です」と返答がありました。",
+                              turn.now)
+    return [Reply(_t(ANSWER_KEYS[answer]))]
 
 
 def open_checkin_case(turn: Turn, answer: str) -> cases.Case:
-    analysis = turn.analysis
-    existing = cases.current_case(turn.session, turn.resident)
-    case = cases.open_case(
-        turn.session, turn.resident, reason="checkin", priority="high", now=turn.now,
-        topics=analysis.topic_ids if analysis else None,
-        topic_evidence={t.id: t.evidence for t in analysis.topics} if analysis else None,
-    )
     label = store.ANSWER_LABELS.get(answer, answer)
-    cases.add_note(turn.session, case, None, f"見守り: 「{label}」と返答がありました。", turn.now)
-    notify = getattr(cases, "notify_slack", None)  # the hand-off layer's Slack notices
-    if notify is not None:
-        notify(turn.session, case, "new_case" if existing is None else "update", turn.now)
-    return case
+    return casework.open_case(
+        turn.session, turn.resident, reason="checkin", priority="high", now=turn.now,
+        analysis=turn.analysis, note=f"見守り: 「{label}」と返答がありました。",
+    ).case
 
 
 # -- enrolling oneself ---------------------------------------------------------------
@@ -201,26 +163,25 @@ def wants_to_end(text: str | None) -> bool:
 
 
 def explain() -> list[Reply]:
-    return [Reply(EXPLAIN_TEXT, [
-        QuickReply(label="申し込む", data="checkin:enrol:yes", text="申し込む"),
-        QuickReply(label="やめておく", data="checkin:enrol:no", text="やめておく"),
+    return [Reply(_t("checkin_explain"), [
+        _button("checkin_button_enrol", "enrol", "yes"),
+        _button("checkin_button_not_now", "enrol", "no"),
     ])]
 
 
 def _plan_buttons() -> list[QuickReply]:
-    return [QuickReply(label=label, data=f"checkin:plan:{key}", text=label)
-            for key, (label, _) in PLANS.items()]
+    return [_button(label_key, "plan", key) for key, (label_key, _) in PLANS.items()]
 
 
 def _enrol_step(turn: Turn, step: str) -> list[Reply]:
     if step == "no":
-        return [Reply(DECLINED_TEXT)]
+        return [Reply(_t("checkin_declined"))]
     if step != "yes":
         return explain()
     schedule = store.Schedule.weekly(PLANS[DEFAULT_PLAN][1], DEFAULT_AT)
     store.enrol(turn.session, turn.resident, schedule, consent_by="本人（LINEで同意）",
                 consent_at=turn.now, now=turn.now)
-    return [Reply(ENROLLED_TEXT.format(schedule=schedule.describe()), _plan_buttons())]
+    return [Reply(_t("checkin_enrolled", schedule=schedule.describe()), _plan_buttons())]
 
 
 def _choose_plan(turn: Turn, key: str) -> list[Reply]:
@@ -229,21 +190,21 @@ def _choose_plan(turn: Turn, key: str) -> list[Reply]:
         return explain()
     schedule = store.Schedule.weekly(PLANS[key][1], store.parse_hhmm(enrolment.at_time))
     store.change_schedule(turn.session, enrolment, schedule, turn.now)
-    return [Reply(PLAN_TEXT.format(schedule=schedule.describe()))]
+    return [Reply(_t("checkin_plan_changed", schedule=schedule.describe()))]
 
 
 def _end_step(turn: Turn, step: str) -> list[Reply]:
     enrolment = store.current_enrolment(turn.session, turn.resident.id)
     if enrolment is None:
-        return [Reply(NOT_ENROLLED_TEXT)]
+        return [Reply(_t("checkin_not_enrolled"))]
     if step == "yes":
         store.end(turn.session, enrolment, "本人の希望（LINE）", turn.now)
-        return [Reply(ENDED_TEXT)]
+        return [Reply(_t("checkin_ended"))]
     if step == "no":
-        return [Reply(KEPT_TEXT)]
-    return [Reply(END_ASK_TEXT, [
-        QuickReply(label="やめる", data="checkin:end:yes", text="やめる"),
-        QuickReply(label="続ける", data="checkin:end:no", text="続ける"),
+        return [Reply(_t("checkin_kept"))]
+    return [Reply(_t("checkin_end_ask"), [
+        _button("checkin_button_end", "end", "yes"),
+        _button("checkin_button_continue", "end", "no"),
     ])]
 
 
@@ -255,8 +216,7 @@ def enrolment_request(turn: Turn) -> list[Reply] | None:
         return _end_step(turn, "ask")
     if wants_to_enrol(text):
         if _active(store.current_enrolment(turn.session, turn.resident.id)):
-            return [Reply("見守りのお声がけは、もうお申し込みいただいています。"
-                          "回数を変えるときは、下から選んでください。", _plan_buttons())]
+            return [Reply(_t("checkin_already_enrolled"), _plan_buttons())]
         return explain()
     return None
 

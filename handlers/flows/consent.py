@@ -9,39 +9,27 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers import registry
+from handlers.case_filing import CONSENT_ASKED, consent_question
 from handlers.content import load_pack
-from handlers.replies import QuickReply, Reply
+from handlers.replies import Reply
 from handlers.turn import Turn
 from storage.models import Case
 
-ASKED, GRANTED, DECLINED = "asked", "granted", "declined"
-
-
-def consent_question(case: Case) -> Reply | None:
-    """The question, if this case has never asked it; marks it asked."""
-    if case.consent != "unknown":
-        return None
-    case.consent = ASKED
-    return Reply(
-        load_pack().text("consent_explanation"),
-        [
-            QuickReply(label="はい、共有してよい", data=f"consent:yes:{case.id}", text="はい"),
-            QuickReply(label="いいえ", data=f"consent:no:{case.id}", text="いいえ"),
-        ],
-    )
+ASKED, GRANTED, DECLINED = CONSENT_ASKED, "granted", "declined"
+__all__ = ["ASKED", "DECLINED", "GRANTED", "answer", "consent_question"]
 
 
 @registry.postback("consent")
 def answer(turn: Turn) -> list[Reply] | None:
-    parts = (turn.inbound.postback_data or "").split(":")
-    if len(parts) != 3 or parts[1] not in ("yes", "no") or not parts[2].isdigit():
+    choice, case_id = turn.postback.arg(0), turn.postback.int_arg(1)
+    if len(turn.postback.args) != 2 or choice not in ("yes", "no") or case_id is None:
         return None
     # Only the resident's own case: a forged or stale postback changes nothing.
     case = turn.session.scalar(
-        select(Case).where(Case.id == int(parts[2]), Case.resident_id == turn.resident.id)
+        select(Case).where(Case.id == case_id, Case.resident_id == turn.resident.id)
     )
     if case is None:
         return [Reply(load_pack().text("consent_case_gone"))]
-    case.consent = GRANTED if parts[1] == "yes" else DECLINED
+    case.consent = GRANTED if choice == "yes" else DECLINED
     key = "consent_yes_thanks" if case.consent == GRANTED else "consent_no_ok"
     return [Reply(load_pack().text(key))]

@@ -15,39 +15,63 @@ from __future__ import annotations
 import re
 
 from handlers import registry
+from handlers.case_filing import file_case, hours_note
 from handlers.content import Agency, load_pack
+from handlers.places import elsewhere as other_municipality
+from handlers.places import municipalities
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
-from handlers.routing import RoutingResult, WindowRef, normalize_town, windows_for
+from handlers.routing import (
+    RoutingResult,
+    TownRef,
+    WindowRef,
+    center_for_town,
+    locate,
+    normalize_town,
+    parse_ban,
+    windows_for,
+)
 from handlers.turn import Turn
 from storage import conversation
 
-FLOW, ASK_TOWN = "consult", "town"
+FLOW, ASK_TOWN, ASK_BAN = "consult", "town", "ban"
+THIRD_PARTY, ABOUT_PERSON = "third_party", "person"
 MAX_TOPIC_WINDOWS = 3
 # Words that ask to consult without saying about what: prompt for the worry itself.
 _WANTS_TO_TALK = re.compile(r"相談|困|悩|聞いて|話")
 _TRAILING = re.compile(
     r"(に住んで(い|お)ります|に住んで(い|)ます|に住んでる|です|だよ|だ|[。、.!！\s])+$"
 )
-_DECLINES = re.compile(r"わから|分から|言いたくな|答えたくな|教えたくな|秘密|内緒|いや|嫌")
+_DECLINES = re.compile(
+    r"わから|分から|わかりません|分かりません|知らな|しらな|言いたくな|答えたくな|教えたくな"
+    r"|秘密|内緒|いや|嫌"
+)
+# A question back instead of an answer: 「じゃあ、どうすればいいですか」「どこに相談すれば」
+_WHAT_TO_DO = re.compile(r"どう(すれ|したら|すると|すれば)|どこに|どこへ|どこで|誰に|だれに")
+_QUESTION = re.compile(r"[?？]|どこ|何|なに|いつ|どう|ですか|ますか|でしょう")
+_FOOD = re.compile(r"食べ(る|もの|物)|食料|食費|食事|お米|米が|ごはん|ご飯")
+_MONEY_TOPICS = ("living_hardship", "housing", "employment")
 
-TOPIC_LABELS: dict[str, str] = {
-    "elderly_care": "介護", "dementia": "認知症", "disability": "障がい",
-    "child_parenting": "子育て", "living_hardship": "お金や生活", "employment": "お仕事",
-    "hikikomori": "ひきこもり", "isolation": "孤立や孤独", "housing": "住まい",
-    "health": "からだの健康", "mental_health": "こころの健康", "suicide_risk": "つらい気持ち",
-    "abuse": "虐待", "domestic_violence": "DV", "young_carer": "ヤングケアラー",
-    "double_care": "ダブルケア", "foreign_resident": "ことばや在留", "disaster": "災害や防災",
-    "hoarding": "ごみや住まいの片づけ", "daily_living": "買い物や移動などの暮らし",
-    "rights_advocacy": "お金の管理や権利", "participation": "地域の活動や居場所",
-}
+# Someone writing about a person outside their family (nlu's "about" misses some of these).
+_REPORTER = re.compile(
+    r"近所|隣の(家|部屋|人)|お隣|民生委員|生徒|児童|担任|教員|先生をして|知人|友人|友達|利用者|入居者"
+)
+_FAMILY = re.compile(r"母|父|夫|妻|息子|娘|祖母|祖父|兄|姉|弟|妹|家族|親|子ども|子供|私|わたし")
 
-SKIP_TOWN = QuickReply(label="答えない", data="consult:skip", text="答えない")
+
+def about_other(analysis, text: str) -> bool:
+    if analysis.about == "other":
+        return True
+    return bool(_REPORTER.search(text)) and not _FAMILY.search(_REPORTER.split(text, 1)[0])
+
+
+SKIP_TOWN = QuickReply(label="答えない", data=encode("consult", "skip"), text="答えない")
 
 
 def offer_buttons() -> list[QuickReply]:
     return [
         QuickReply(label="予約する", text="予約したい"),
-        QuickReply(label="人と話したい", data="handoff:consult", text="人と話したい"),
+        QuickReply(label="人と話したい", data=encode("handoff", "consult"), text="人と話したい"),
     ]
 
 
@@ -56,7 +80,7 @@ def consult(turn: Turn) -> list[Reply] | None:
     analysis = turn.analysis
     if analysis is None:
         return None
-    if analysis.about == "other":
+    if about_other(analysis, turn.inbound.text or ""):
         return third_party(turn)
     if not analysis.topics and not analysis.compound:
         if _WANTS_TO_TALK.search(analysis.text):
@@ -67,59 +91,204 @@ def consult(turn: Turn) -> list[Reply] | None:
 
 def route(turn: Turn, topics: list[str], compound: bool, districts: list[str]) -> list[Reply]:
     pack = load_pack()
+    if "young_carer" in topics:  # the parent's illness, not the young carer's own health
+        topics = [t for t in topics if t != "health"]
     _remember_district(turn, districts)
     if not districts and turn.resident.district:
         districts = [turn.resident.district]
     result = windows_for(pack, topics, districts, compound)
-    replies = [Reply(_acknowledge(topics))]
+    if result.district_status == "elsewhere" and result.town is not None:
+        return [Reply(_acknowledge(topics)), *elsewhere(result.town)]
+    replies = [Reply(_acknowledge(topics)), *_open_lines(turn, topics)]
     if compound:
         replies += _compound(turn, result)
     else:
         replies += _windows(turn, result, topics, compound)
-    return replies
+    return _with_programmes(replies, topics, turn.inbound.text or "")
+
+
+def elsewhere(ref: TownRef) -> list[Reply]:
+    """Someone living in another city: their own city's window, and the lines open to all."""
+    pack = load_pack()
+    city = ref.elsewhere or ""
+    muni = next((m for m in municipalities() if m.name == city), None)
+    office = {"町": "町役場", "村": "村役場", "区": "区役所"}.get(city[-1:], "市役所")
+    if muni is not None and muni.prefecture == "東京都":
+        office = "区役所"
+    lines = [pack.text("national_lines_intro")]
+    lines += [f"・{h.name}：{h.number}（{h.hours}）" for h in pack.hotlines
+              if h.id == "yorisoi"]
+    return [Reply(pack.text("elsewhere", city=city, office=office)), Reply("\n".join(lines))]
+
+
+def programme_lines(topics: list[str], text: str) -> list[str]:
+    """The city's programmes for money, rent and food (社協: 000 L1128–1129, L439–469)."""
+    pack = load_pack()
+    lines = []
+    if any(t in _MONEY_TOPICS for t in topics):
+        lines.append(pack.text("programmes_money"))
+    if "housing" in topics or re.search(r"家賃|住む(ところ|場所)|追い出|退去", text):
+        lines.append(pack.text("programmes_housing"))
+    if _FOOD.search(text):
+        lines.append(pack.text("programmes_food"))
+    if lines:
+        lines.append(pack.text("programmes_contact"))
+    return lines
+
+
+def _with_programmes(replies: list[Reply], topics: list[str], text: str) -> list[Reply]:
+    lines = programme_lines(topics, text)
+    if not lines:
+        return replies
+    # after the window (the number comes first), before the offer to book or talk
+    return [*replies[:-1], Reply("\n".join(lines)), replies[-1]] if len(replies) > 1 \
+        else [*replies, Reply("\n".join(lines))]
 
 
 def third_party(turn: Turn) -> list[Reply]:
-    """Thanks, and what happens next; a case so staff can consider it."""
-    from handlers.flows.handoff_request import file_case, hours_note
-
+    """A neighbour, 民生委員 or teacher writing about someone else: thanks, the window for
+    that person, and what they know. Consent belongs to the person concerned, so it is not
+    asked of the reporter (case_filing.file_case)."""
     analysis = turn.analysis
     assert analysis is not None
     pack = load_pack()
-    _remember_district(turn, _districts(turn))
     priority = "high" if analysis.compound else "normal"
-    _, consent = file_case(turn, reason="third_party", priority=priority)
-    replies = [Reply(pack.text("third_party_thanks")), Reply(pack.text("third_party_next"))]
-    result = windows_for(pack, analysis.topic_ids, _districts(turn), False)
-    if result.center is not None:
-        replies.append(Reply(_center_line(pack, result.center)))
+    file_case(turn, reason="third_party", priority=priority, about="other")
+    replies = [Reply(pack.text("third_party_thanks"))]
+    ref = _first_town(_districts(turn) or [turn.inbound.text or ""])
+    replies += _person_window(turn, ref, analysis.topic_ids)
     if (note := hours_note(turn.now)) is not None:
         replies.append(note)
-    if consent is not None:
-        replies.append(consent)
     return replies
+
+
+def _person_window(turn: Turn, ref: TownRef | None, topics: list[str]) -> list[Reply]:
+    """The window for the person reported on; asks where they live when we do not know."""
+    pack = load_pack()
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if ref is not None and ref.elsewhere:
+        conversation.clear(state, turn.now)
+        return elsewhere(ref)
+    status, centers, _ = locate(pack, ref) if ref is not None else ("unknown", pack.centers, [])
+    topic_lines = [_window_line(w) for w in
+                   windows_for(pack, topics, [], False).windows[:MAX_TOPIC_WINDOWS] if w.phone]
+    if status == "resolved":
+        conversation.clear(state, turn.now)
+        text = pack.text("third_party_window", center_name=centers[0].name,
+                         phone=centers[0].phone)
+        return [Reply("\n".join([text, *topic_lines])), Reply(pack.text("third_party_next"))]
+    lines = [pack.text("third_party_windows_all"), *_center_lines(centers), *topic_lines]
+    asked = state.flow == THIRD_PARTY
+    conversation.enter(state, THIRD_PARTY, ABOUT_PERSON, turn.now, {"topics": topics})
+    if asked:
+        return [Reply("\n".join(lines)), Reply(pack.text("third_party_next"))]
+    return [Reply("\n".join(lines)), Reply(pack.text("third_party_ask"))]
+
+
+@registry.flow(THIRD_PARTY)
+def about_person(turn: Turn) -> list[Reply] | None:
+    """What the reporter adds: where the person lives, what they have seen."""
+    analysis = turn.analysis
+    if analysis is None or analysis.intent in ("book", "change_booking", "human", "delete_data"):
+        return None
+    pack = load_pack()
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    topics = sorted(set(state.data.get("topics", [])) | set(analysis.topic_ids))
+    file_case(turn, reason="third_party", priority="normal", about="other")
+    ref = _first_town([turn.inbound.text or "", *analysis.districts])
+    conversation.clear(state, turn.now)
+    if ref is None:  # asked once already: the windows, not the question again
+        lines = [pack.text("third_party_windows_all"), *_center_lines(pack.centers)]
+        return [Reply(pack.text("third_party_noted")), Reply("\n".join(lines))]
+    return [Reply(pack.text("third_party_noted")), *_person_window(turn, ref, topics)]
+
+
+def _first_town(texts: list[str]) -> TownRef | None:
+    pack = load_pack()
+    for text in texts:
+        ref = normalize_town(text, pack)
+        if ref.town or ref.elsewhere:
+            return ref
+    return None
+
+
+def unplaced(turn: Turn) -> list[Reply]:
+    """Words the bot cannot place: no dead end. Acknowledge, then the district's centre, or
+    ask for the 町名 — with a person one tap away."""
+    pack = load_pack()
+    thanks = Reply(pack.text("consult_ack_unplaced"))
+    _remember_district(turn, _districts(turn))
+    district = turn.resident.district
+    center = center_for_town(pack, district) if district else None
+    if center is not None:
+        return [thanks, Reply(_center_line(pack, center)),
+                Reply(pack.text("consult_offer"), offer_buttons())]
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    conversation.enter(state, FLOW, ASK_TOWN, turn.now,
+                       {"topics": [], "compound": False, "unplaced": True})
+    return [thanks, Reply(pack.text("ask_town"), [SKIP_TOWN, *offer_buttons()[1:]])]
+
+
+def _open_lines(turn: Turn, topics: list[str]) -> list[Reply]:
+    """The situation's phone lines that are open now (handlers/hotlines.py), if any."""
+    from handlers.hotlines import choose, line_text
+
+    pack = load_pack()
+    text = turn.analysis.text if turn.analysis else ""
+    emergency = set(pack.open_now.emergency)  # 110/119 belong to the safety path
+    lines = [h for h in choose(pack, turn.now, topic_ids=topics, text=text).open_now
+             if h.id not in emergency]
+    if not lines:
+        return []
+    body = [pack.text("consult_open_lines"), *(line_text(h) for h in lines[:2])]
+    return [Reply("\n".join(body))]
 
 
 @registry.flow(FLOW)
 def town_answer(turn: Turn) -> list[Reply] | None:
-    """The answer to 「町名を教えていただけますか？」 — or a new message, routed as usual."""
+    """The answer to 「町名を教えていただけますか？」 or 「何番か…」 — or a new subject,
+    which leaves the slot and is routed as usual."""
     state = conversation.load(turn.session, turn.resident.id, turn.now)
-    if state.step != ASK_TOWN or turn.analysis is None:
+    if state.step not in (ASK_TOWN, ASK_BAN) or turn.analysis is None:
         return None
     analysis, text = turn.analysis, turn.inbound.text or ""
     pack = load_pack()
-    found = any(normalize_town(t, pack).town for t in [*analysis.districts, text])
-    if not found and (analysis.topics or analysis.intent not in ("consult", "greeting")):
-        conversation.clear(state, turn.now)
-        return None  # they moved on; answer what they wrote now
     topics = sorted(set(state.data.get("topics", [])) | set(analysis.topic_ids))
     compound = bool(state.data.get("compound")) or analysis.compound
+    ref = _first_town([text, *analysis.districts])
+    if ref is None and state.step == ASK_BAN and (ban := parse_ban(text)) is not None:
+        ref = TownRef(text, state.data.get("town"), state.data.get("chome"), None, ban)
+    if ref is None:
+        return _not_a_town(turn, state, topics, compound)
     conversation.clear(state, turn.now)
-    if not found:
-        return _town_not_found(text)
-    result = windows_for(pack, topics, [text, *analysis.districts], compound)
-    _remember_district(turn, [text, *analysis.districts])
-    return _windows(turn, result, topics, compound, asked=True)
+    if ref.elsewhere:
+        return elsewhere(ref)
+    result = windows_for(pack, topics, [], compound)
+    status, centers, notes = locate(pack, ref)
+    result = RoutingResult(status, ref, centers, result.windows, [], status != "resolved", notes)
+    _remember(turn, ref)
+    replies = _windows(turn, result, topics, compound, asked=True)
+    return _with_programmes(replies, topics, text)
+
+
+def _not_a_town(turn: Turn, state, topics: list[str], compound: bool) -> list[Reply] | None:
+    analysis, text = turn.analysis, turn.inbound.text or ""
+    assert analysis is not None
+    if _WHAT_TO_DO.search(text):  # 「じゃあ、どうすればいいですか」: the window, now
+        conversation.clear(state, turn.now)
+        return _all_centers("where_to_go", topics=topics)
+    if _DECLINES.search(text) and not analysis.topics:  # 「わかりません」「言いたくない」
+        conversation.clear(state, turn.now)
+        return _all_centers("all_centers_intro", topics=topics)
+    # after words the bot could not place, more of them are not a town (see unplaced)
+    moved_on = (analysis.topics or analysis.urgent or _QUESTION.search(text)
+                or analysis.intent not in ("consult", "greeting") or state.data.get("unplaced"))
+    conversation.clear(state, turn.now)
+    if moved_on:
+        return None  # they moved on; answer what they wrote now
+    if state.step == ASK_BAN or _DECLINES.search(text) or not text.strip():
+        return _all_centers("all_centers_intro", topics=topics)
+    return _town_not_found(text)
 
 
 @registry.postback(FLOW)
@@ -133,7 +302,7 @@ def skip_town(turn: Turn) -> list[Reply]:
 
 def _acknowledge(topics: list[str]) -> str:
     pack = load_pack()
-    labels = [TOPIC_LABELS[t] for t in topics if t in TOPIC_LABELS][:3]
+    labels = [pack.text(f"topic_{t}") for t in topics if f"topic_{t}" in pack.labels][:3]
     if not labels:
         return pack.text("consult_ack_general")
     return pack.text("consult_ack", topics="、".join(labels))
@@ -144,12 +313,20 @@ def _windows(turn: Turn, result: RoutingResult, topics: list[str], compound: boo
     pack = load_pack()
     topic_lines = [_window_line(w) for w in result.windows[:MAX_TOPIC_WINDOWS] if w.phone]
     status = result.district_status
+    if status == "elsewhere" and result.town is not None:
+        return elsewhere(result.town)
     if status == "resolved" and result.center is not None:
         text = "\n".join([_center_line(pack, result.center), *topic_lines])
         return [Reply(text), Reply(pack.text("consult_offer"), offer_buttons())]
     if status == "ambiguous" and result.town is not None:
-        lines = [pack.text("town_ambiguous", town=result.town.label),
-                 *_center_lines(result.centers)]
+        ref = result.town
+        if ref.chome is not None and ref.ban is None:  # 桜山5丁目, 新宿4丁目: ask the 番
+            state = conversation.load(turn.session, turn.resident.id, turn.now)
+            conversation.enter(state, FLOW, ASK_BAN, turn.now, {
+                "topics": topics, "compound": compound, "town": ref.town, "chome": ref.chome})
+            lines = [pack.text("ask_ban", town=ref.label), *_center_lines(result.centers)]
+            return [Reply("\n".join(lines))]
+        lines = [pack.text("town_ambiguous", town=ref.label), *_center_lines(result.centers)]
         return [Reply("\n".join(lines)), Reply(pack.text("consult_offer"), offer_buttons())]
     if status == "unknown" and result.town is not None:
         return _town_not_found(result.town.raw)
@@ -164,8 +341,6 @@ def _windows(turn: Turn, result: RoutingResult, topics: list[str], compound: boo
 
 
 def _compound(turn: Turn, result: RoutingResult) -> list[Reply]:
-    from handlers.flows.handoff_request import file_case, hours_note
-
     pack = load_pack()
     center = result.center
     _, consent = file_case(turn, reason="compound", priority="high",
@@ -187,10 +362,13 @@ def _compound(turn: Turn, result: RoutingResult) -> list[Reply]:
 def _districts(turn: Turn) -> list[str]:
     """Where the resident lives, as written. nlu names the 町名 (桜山) but routing also
     needs the 丁目 (桜山3丁目), so the whole message is parsed first when nlu saw a town."""
-    analysis = turn.analysis
-    if analysis is None or not analysis.districts:
+    analysis, text = turn.analysis, turn.inbound.text or ""
+    if analysis is None:
         return []
-    return [turn.inbound.text or "", *analysis.districts]
+    if analysis.districts:
+        return [text, *analysis.districts]
+    # nlu knows only our own 町名: another city (葉山町, 藤沢市) is read here
+    return [text] if other_municipality(text, load_pack().meta.municipality) else []
 
 
 def _town_not_found(text: str) -> list[Reply]:
@@ -200,9 +378,11 @@ def _town_not_found(text: str) -> list[Reply]:
     return _all_centers("town_unknown", town=place)
 
 
-def _all_centers(key: str, **values: str) -> list[Reply]:
+def _all_centers(key: str, topics: list[str] | None = None, **values: str) -> list[Reply]:
     pack = load_pack()
-    text = "\n".join([pack.text(key, **values), *_center_lines(pack.centers)])
+    topic_lines = [_window_line(w) for w in windows_for(pack, topics or [], [], False)
+                   .windows[:MAX_TOPIC_WINDOWS] if w.phone]
+    text = "\n".join([pack.text(key, **values), *_center_lines(pack.centers), *topic_lines])
     return [Reply(text), Reply(pack.text("consult_offer"), offer_buttons())]
 
 
@@ -221,6 +401,11 @@ def _window_line(window: WindowRef) -> str:
 
 def _center_lines(centers: list[Agency]) -> list[str]:
     return [f"・{c.name}　{c.phone}" for c in centers]
+
+
+def _remember(turn: Turn, ref: TownRef) -> None:
+    if ref.town is not None:
+        turn.resident.district = ref.label
 
 
 def _remember_district(turn: Turn, districts: list[str]) -> None:

@@ -1,13 +1,18 @@
-"""When no flow understood the message: ask again once, then hand over to a person.
+"""When no flow understood the message: there is no dead end.
 
-Also the gentle answer to messages with nothing to read (only emoji, punctuation, spaces).
+Words the bot cannot place go to the consult path (acknowledge, ask the district, offer a
+person); if the next message cannot be placed either, a person takes over. Only a message
+with nothing to read (only emoji, punctuation, spaces) gets the gentle request to write.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from handlers.case_filing import hand_over
 from handlers.content import load_pack
+from handlers.flows.consult import unplaced
+from handlers.menu import MAIN_MENU
 from handlers.replies import Reply
 from handlers.turn import Turn
 from storage import conversation
@@ -21,20 +26,15 @@ def nothing_to_read(text: str | None) -> bool:
 
 
 def gentle(turn: Turn) -> list[Reply]:
-    from handlers.flows.welcome import MAIN_MENU
-
     return [Reply(load_pack().text("emoji_only"), MAIN_MENU)]
 
 
 def not_understood(turn: Turn) -> list[Reply]:
-    from handlers.flows.handoff_request import hand_over
-    from handlers.flows.welcome import MAIN_MENU
-
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     state.not_understood = (state.not_understood or 0) + 1
     if state.not_understood >= HAND_OVER_AFTER:
         return hand_over(turn, reason="not_understood")
-    return [Reply(load_pack().text("not_understood"), MAIN_MENU)]
+    return unplaced(turn)
 
 
 def understood(turn: Turn) -> None:

@@ -1,73 +1,19 @@
-"""Handing a resident over to a person: a case for staff, and honest words about when.
-
-Used for an explicit request (intent human, the 人と話したい button), after the bot failed
-to understand twice in a row, and by other flows that open cases (safety, compound,
-third-party reports) through ``file_case``.
+"""Handing a resident over to a person on request: intent human, and the 人と話したい /
+職員に聞く buttons. The hand-over itself (a case, honest words about when) is
+handlers.case_filing, shared with the flows that open cases for other reasons.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from handlers import registry
-from handlers.content import load_pack
-from handlers.hours import format_next_open, is_open, next_open
+from handlers.case_filing import file_case, hand_over, hours_note, when_a_person_reads
+from handlers.flows import english
 from handlers.replies import Reply
-from handlers.routing import center_for_town
 from handlers.turn import Turn
-from storage import cases, conversation
-from storage.models import Case
 
-
-def when_a_person_reads(now: datetime) -> str:
-    """E.g. "1月5日（月）8時30分" — the next time staff are at work (now, if open)."""
-    return format_next_open(next_open(now, load_pack()))
-
-
-def file_case(
-    turn: Turn, *, reason: str, priority: str, urgent_reason: str | None = None,
-    window_id: str | None = None,
-) -> tuple[Case, Reply | None]:
-    """Open (or join) the resident's case with this message filed under it.
-
-    Returns the case and the consent question when this case has not asked it yet.
-    """
-    from handlers.flows.consent import consent_question
-
-    analysis = turn.analysis
-    existing = cases.current_case(turn.session, turn.resident)
-    case = cases.open_case(
-        turn.session, turn.resident, reason=reason, priority=priority, now=turn.now,
-        topics=analysis.topic_ids if analysis else None,
-        topic_evidence={t.id: list(t.evidence) for t in analysis.topics} if analysis else None,
-        urgent_reason=urgent_reason, about=analysis.about if analysis else "self",
-        window_id=window_id,
-    )
-    cases.attach_latest_inbound(turn.session, turn.resident, case)
-    if existing is None:
-        cases.notify_slack(turn.session, case, "new_case", turn.now)
-    return case, consent_question(case)
-
-
-def hand_over(turn: Turn, *, reason: str) -> list[Reply]:
-    """Open a case for a person and say who will read it, and when."""
-    pack = load_pack()
-    state = conversation.load(turn.session, turn.resident.id, turn.now)
-    conversation.clear(state, turn.now)
-    state.not_understood = 0
-    center = center_for_town(pack, turn.resident.district) if turn.resident.district else None
-    case, consent = file_case(
-        turn, reason=reason, priority="normal", window_id=center.id if center else None,
-    )
-    if center is not None:
-        replies = [Reply(pack.text("handoff_received", center_name=center.name))]
-    else:
-        replies = [Reply(pack.text("handoff_received_generic"))]
-    if (note := hours_note(turn.now)) is not None:
-        replies.append(note)
-    if consent is not None:
-        replies.append(consent)
-    return replies
+# Older imports of the shared pieces from here keep working.
+__all__ = ["file_case", "hand_over", "handoff_button", "hours_note", "human",
+           "when_a_person_reads"]
 
 
 @registry.intent("human")
@@ -77,13 +23,8 @@ def human(turn: Turn) -> list[Reply]:
 
 @registry.postback("handoff")
 def handoff_button(turn: Turn) -> list[Reply]:
-    """The 「人と話したい」/「職員に聞く」 buttons offered by the FAQ and consult replies."""
+    """The 「人と話したい」/「職員に聞く」 buttons offered by the FAQ and consult replies
+    (and "Talk to a person", which answers in English)."""
+    if turn.postback.arg(0) == "en":
+        return english.hand_over(turn)
     return hand_over(turn, reason="human")
-
-
-def hours_note(now: datetime) -> Reply | None:
-    """Out of hours, when a person will read it (the urgent path stays live regardless)."""
-    pack = load_pack()
-    if is_open(now, pack):
-        return None
-    return Reply(pack.text("out_of_hours", next_open=when_a_person_reads(now)))

@@ -1,10 +1,18 @@
-"""Messages not in Japanese: an answer in やさしい日本語 with an English line."""
+"""Messages in a language other than Japanese or English: やさしい日本語 with the window's
+phone number and a person to ask for — never the same answer twice (the second time a
+person is asked for on the resident's behalf)."""
 
 from __future__ import annotations
 
+from handlers.case_filing import hand_over
 from handlers.content import load_pack
-from handlers.replies import Reply
+from handlers.postback import encode
+from handlers.replies import QuickReply, Reply
+from handlers.routing import center_for_town
 from handlers.turn import Turn
+from storage import conversation
+
+PERSON = QuickReply(label="ひとと はなしたい", data=encode("handoff", "easy"), text="人と話したい")
 
 
 def is_foreign(turn: Turn) -> bool:
@@ -12,7 +20,14 @@ def is_foreign(turn: Turn) -> bool:
 
 
 def easy_japanese(turn: Turn) -> list[Reply]:
-    from handlers.flows.welcome import MAIN_MENU
-
+    pack = load_pack()
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if turn.resident.language == "other" and state.not_understood:
+        state.not_understood = 0
+        return hand_over(turn, reason="human")
     turn.resident.language = "other"
-    return [Reply(load_pack().text("easy_japanese_with_english"), MAIN_MENU)]
+    state.not_understood = 1
+    center = center_for_town(pack, turn.resident.district) if turn.resident.district else None
+    centers = [center] if center else pack.centers
+    lines = "\n".join(f"・{c.district_label or c.name}　{c.phone}" for c in centers)
+    return [Reply(pack.text("easy_japanese_window", lines=lines), [PERSON])]

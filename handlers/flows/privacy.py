@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers import registry
 from handlers.content import load_pack
+from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.turn import Turn
 from storage import conversation, privacy
@@ -20,8 +21,8 @@ def confirmation(turn: Turn) -> list[Reply]:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     conversation.enter(state, FLOW, CONFIRM, turn.now)
     return [Reply(load_pack().text("deletion_confirm"), [
-        QuickReply(label="はい、削除する", data="delete:yes", text="はい、削除します"),
-        QuickReply(label="やめる", data="delete:no", text="やめます"),
+        QuickReply(label="はい、削除する", data=encode("delete", "yes"), text="はい、削除します"),
+        QuickReply(label="やめる", data=encode("delete", "no"), text="やめます"),
     ])]
 
 
@@ -39,7 +40,7 @@ def pending(turn: Turn) -> list[Reply] | None:
 @registry.postback("delete")
 def answer(turn: Turn) -> list[Reply]:
     pack = load_pack()
-    choice = (turn.inbound.postback_data or "").split(":", 1)[-1]
+    choice = turn.postback.arg(0)
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     if choice == "no":
         if state.flow == FLOW:

@@ -1,36 +1,45 @@
 """The safety path: an urgent message is answered first with the right emergency numbers.
 
 It runs before every other flow (a booking in progress, a case a person has claimed, out of
-hours). Only after the numbers does it open an urgent case for staff and, if this case has
-not asked yet, the consent question — nothing may delay the numbers.
+hours). The first bubble holds only the numbers open now, most important first (the
+situation → line table in the pack, then the clock: handlers/hotlines.py); the rest — the
+notes, lines whose hours we do not know, the city's windows — comes after. Only then does
+it open an urgent case for staff and, if this case has not asked yet, the consent question:
+nothing may delay the numbers.
 """
 
 from __future__ import annotations
 
-from handlers.content import Hotline, load_pack
-from handlers.hotlines import hotlines_for, rule_notes
+from handlers.case_filing import file_case, when_a_person_reads
+from handlers.content import load_pack
+from handlers.hotlines import Lines, choose, line_text, window_text
 from handlers.hours import is_open
 from handlers.replies import Reply
+from handlers.routing import center_for_town
 from handlers.turn import Turn
-
-# When nlu flags danger without a kind we know, the two numbers that always apply.
-FALLBACK_LINES = ("fire_119", "police_110")
+from nlu.analysis import Analysis
 
 
 def is_urgent(turn: Turn) -> bool:
     return turn.analysis is not None and turn.analysis.urgent
 
 
-def urgent(turn: Turn) -> list[Reply]:
-    from handlers.flows.handoff_request import file_case, when_a_person_reads
+def urgent(turn: Turn, risk_reason: str | None = None) -> list[Reply]:
+    """The numbers, the rest, an urgent case. ``turn.analysis`` is the message's reading
+    (for a 「今、危ない」 answer: the message the question was about)."""
+    from handlers.flows import safety_check
 
-    analysis = turn.analysis
-    assert analysis is not None
+    analysis = turn.analysis or Analysis(text="")
     pack = load_pack()
     # A flow in progress (a booking) is left as it was: its buttons keep working afterwards.
-    replies = [Reply(emergency_text(analysis.urgent_kind, analysis.topic_ids))]
+    lines = lines_for(turn, analysis, urgent=True)
+    replies = [Reply(numbers_text(lines, analysis.about))]
+    if more := more_text(lines):
+        replies.append(Reply(more))
+    safety_check.answered_in_words(turn)
     case, consent = file_case(
         turn, reason="urgent", priority="urgent", urgent_reason=analysis.urgent_reason,
+        risk="urgent", risk_reason=risk_reason or analysis.urgent_reason,
     )
     key = "urgent_staff_open" if is_open(turn.now, pack) else "urgent_staff_closed"
     replies.append(Reply(pack.text(key, next_open=when_a_person_reads(turn.now))))
@@ -39,19 +48,30 @@ def urgent(turn: Turn) -> list[Reply]:
     return replies
 
 
-def emergency_text(urgent_kind: str | None, topic_ids: list[str]) -> str:
-    """The numbers to call, in plain words, most important first."""
+def lines_for(turn: Turn, analysis: Analysis, *, urgent: bool) -> Lines:
     pack = load_pack()
-    # Only lines meant for emergencies: "#7119 if unsure" has no place next to 119.
-    lines = [h for h in hotlines_for(urgent_kind, topic_ids, pack) if h.urgent_kinds]
-    if not lines or not urgent_kind:
-        fallback = [pack.hotline(i) for i in FALLBACK_LINES]
-        lines = list({h.id: h for h in [*lines, *fallback]}.values())
-    parts = [pack.text("urgent_intro"), *(_line(h) for h in lines)]
-    parts += rule_notes(urgent_kind, pack)
-    return "\n".join(parts)
+    district = turn.resident.district
+    center = center_for_town(pack, district) if district else None
+    return choose(pack, turn.now, urgent_kind=analysis.urgent_kind,
+                  topic_ids=analysis.topic_ids, text=analysis.text, urgent=urgent,
+                  district_center=center)
 
 
-def _line(hotline: Hotline) -> str:
-    # The bare number always stands alone: LINE turns it into a tap-to-call link.
-    return f"・{hotline.name}：{hotline.number}（{hotline.hours}）"
+def numbers_text(lines: Lines, about: str = "self") -> str:
+    """The first bubble: what to call now, and nothing else. Someone reporting another
+    person's danger is thanked, not told that their own safety matters most."""
+    pack = load_pack()
+    intro = pack.text("urgent_intro_other" if about == "other" else "urgent_intro")
+    return "\n".join([intro, *(line_text(h) for h in lines.open_now)])
+
+
+def more_text(lines: Lines) -> str | None:
+    """The second bubble: when to call which, lines whose hours we do not know, windows."""
+    pack = load_pack()
+    parts = list(lines.notes)
+    if lines.hours_unknown:
+        parts += [pack.text("lines_hours_unknown"), *(line_text(h) for h in lines.hours_unknown)]
+    if lines.windows:
+        parts += [pack.text("situation_windows"),
+                  *(window_text(a, phone) for a, phone in lines.windows)]
+    return "\n".join(parts) if parts else None

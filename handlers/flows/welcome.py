@@ -1,23 +1,18 @@
-"""Follow (友だち追加) and greetings: what the bot does, who reads what, and the main paths."""
+"""Follow (友だち追加) and greetings: what the bot does, who reads what, and the main menu's
+answers (the menu itself is handlers.menu)."""
 
 from __future__ import annotations
 
 import re
 
 from handlers import registry
+from handlers.case_filing import hand_over
 from handlers.content import load_pack
-from handlers.replies import QuickReply, Reply
+from handlers.flows.faq import faq_menu
+from handlers.menu import MAIN_MENU
+from handlers.replies import Reply
 from handlers.turn import Turn
 from storage import conversation
-
-# Booking is a text quick reply on purpose: the booking flow reads the message's analysis
-# (dates like 来週火曜), which a postback would not carry.
-MAIN_MENU = [
-    QuickReply(label="相談したい", data="menu:consult", text="相談したい"),
-    QuickReply(label="よくある質問", data="menu:faq", text="よくある質問"),
-    QuickReply(label="予約する", text="予約したい"),
-    QuickReply(label="人と話したい", data="menu:human", text="人と話したい"),
-]
 
 
 def welcome(turn: Turn) -> list[Reply]:
@@ -49,15 +44,11 @@ def greeting(turn: Turn) -> list[Reply] | None:
 
 @registry.postback("menu")
 def menu(turn: Turn) -> list[Reply] | None:
-    choice = (turn.inbound.postback_data or "").split(":", 1)[-1]
+    choice = turn.postback.arg(0)
     if choice == "consult":
         return [Reply(load_pack().text("consult_prompt"))]
     if choice == "faq":
-        from handlers.flows.faq import faq_menu
-
         return faq_menu()
     if choice == "human":
-        from handlers.flows.handoff_request import hand_over
-
         return hand_over(turn, reason="human")
     return None

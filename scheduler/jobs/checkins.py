@@ -22,14 +22,15 @@ from typing import Any
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import TOKYO
+from common.clock import TOKYO, weekday_name
+from handlers import casework
 from handlers.flows.checkin import checkin_replies, reminder_replies
 from handlers.replies import Reply
 from scheduler.runner import register_sweep
-from storage import cases, outbox
 from storage import checkins as store
+from storage import outbox
 from storage.db import transaction
-from storage.models import CaseNote, Checkin, CheckinEnrolment, Resident, utcnow
+from storage.models import Checkin, CheckinEnrolment, Resident, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -208,10 +209,11 @@ def _settle(session: Session, checkin: Checkin, labels: list[dict | None], now: 
     if answer in ("urgent", "unwell"):
         resident = session.get(Resident, checkin.resident_id)
         if resident is not None:
-            case = _open_case(session, resident, "urgent" if answer == "urgent" else "high",
-                              f"見守り: お声がけの後のメッセージ（{store.ANSWER_LABELS[answer]}）",
-                              now)
-            checkin.case_id = case.id
+            filed = casework.open_case(
+                session, resident, reason="checkin",
+                priority="urgent" if answer == "urgent" else "high", now=now,
+                note=f"見守り: お声がけの後のメッセージ（{store.ANSWER_LABELS[answer]}）")
+            checkin.case_id = filed.case.id
 
 
 # -- the ladder ----------------------------------------------------------------------
@@ -274,42 +276,13 @@ def _remind(enrolment: CheckinEnrolment, checkin: Checkin, resident: Row,
 
 def escalate(session: Session, due: Sequence[tuple[CheckinEnrolment, Checkin, Resident]],
              history: dict[int, list[Checkin]], now: datetime) -> None:
-    """No answer: a case for the staff queue, with the recent history and who to call.
-
-    Cases are opened (or joined) one by one through storage.cases.open_case; the notes,
-    notices and check-in updates are added afterwards so they go out in one flush."""
-    had_case = set(session.scalars(
-        select(cases.Case.resident_id).where(
-            cases.Case.resident_id.in_({r.id for _, _, r in due}),
-            cases.Case.status.in_(cases.OPEN_STATUSES))
-    ))
-    opened = []
+    """No answer: a case for the staff queue, with the recent history and who to call."""
     for enrolment, checkin, resident in due:
-        case = cases.open_case(session, resident, reason="checkin", priority="high", now=now)
-        opened.append((enrolment, checkin, case, resident.id in had_case))
-        had_case.add(resident.id)
-    notify = getattr(cases, "notify_slack", None)  # the hand-off layer's Slack notices
-    with session.no_autoflush:  # one flush at commit, not one per notice's lookup
-        for enrolment, checkin, case, existed in opened:
-            note = escalation_note(enrolment, checkin, history.get(enrolment.id, []))
-            session.add(CaseNote(case_id=case.id, staff_id=None, text=note, created_at=now))
-            if not case.summary:
-                case.summary = note
-            checkin.status, checkin.escalated_at, checkin.action_at = "escalated", now, None
-            checkin.case_id = case.id
-            if notify is not None:
-                notify(session, case, "update" if existed else "new_case", now)
-
-
-def _open_case(session: Session, resident: Resident, priority: str, note: str,
-               now: datetime) -> cases.Case:
-    existing = cases.current_case(session, resident)
-    case = cases.open_case(session, resident, reason="checkin", priority=priority, now=now)
-    session.add(CaseNote(case_id=case.id, staff_id=None, text=note, created_at=now))
-    notify = getattr(cases, "notify_slack", None)  # the hand-off layer's Slack notices
-    if notify is not None:
-        notify(session, case, "new_case" if existing is None else "update", now)
-    return case
+        note = escalation_note(enrolment, checkin, history.get(enrolment.id, []))
+        filed = casework.open_case(session, resident, reason="checkin", priority="high",
+                                   now=now, note=note, summary=note)
+        checkin.status, checkin.escalated_at, checkin.action_at = "escalated", now, None
+        checkin.case_id = filed.case.id
 
 
 def escalation_note(enrolment: CheckinEnrolment, checkin: Checkin,
@@ -334,7 +307,7 @@ def _local(moment: datetime | None) -> str:
     if moment is None:
         return "-"
     local = moment.astimezone(TOKYO)
-    return f"{local.month}/{local.day}({'月火水木金土日'[local.weekday()]}) {local:%H:%M}"
+    return f"{local.month}/{local.day}({weekday_name(local)}) {local:%H:%M}"
 
 
 register_sweep("checkins", sweep, SWEEP_SECONDS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from scheduler.context import JobServices
 from scheduler.runner import register_sweep
 from storage.db import transaction
 from storage.models import utcnow
@@ -17,8 +18,8 @@ from storage.privacy import erase_user_ids
 SWEEP_SECONDS = 60
 
 
-def run(svc: object, now: datetime | None = None) -> int:
-    with transaction(svc.factory) as session:  # type: ignore[attr-defined]
+def run(svc: JobServices, now: datetime | None = None) -> int:
+    with transaction(svc.factory) as session:
         return erase_user_ids(session, now or utcnow())
 
 

@@ -6,7 +6,7 @@ row's reminder_*_sent_at is set by a conditional UPDATE in the same transaction 
 outbox row: a reminder goes out once, across restarts and overlapping sweeps, and never
 for a cancelled booking.
 
-Settings (environment):
+Settings (Config.booking_reminders, Config.booking_horizon_days; see storage/bookings.py):
 - BOOKING_REMINDER_DAY_BEFORE ("18:00"): Tokyo time on the day before;
 - BOOKING_REMINDER_BEFORE_MINUTES (60): how long before the start;
 - BOOKING_HORIZON_DAYS (21): how far ahead availability is published as slots.
@@ -15,12 +15,11 @@ Settings (environment):
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import TOKYO
 from scheduler.runner import register_sweep
 from storage import bookings, outbox
 from storage.bookings import ReminderTimes
@@ -34,31 +33,11 @@ REMINDER_SECONDS = 60
 HORIZON_SECONDS = 6 * 3600
 
 
-def reminder_times(env: dict[str, str] | None = None) -> ReminderTimes:
-    env = dict(os.environ if env is None else env)
-    default = ReminderTimes()
-    try:
-        at = bookings.parse_hhmm(env.get("BOOKING_REMINDER_DAY_BEFORE", "18:00"))
-        minutes = float(env.get("BOOKING_REMINDER_BEFORE_MINUTES", "60"))
-    except ValueError:
-        log.warning("booking reminder settings are invalid; using 18:00 and 60 minutes")
-        return default
-    return ReminderTimes(day_before_at=at, before=timedelta(minutes=max(minutes, 1)))
-
-
-def horizon_days(env: dict[str, str] | None = None) -> int:
-    env = dict(os.environ if env is None else env)
-    try:
-        return max(int(env.get("BOOKING_HORIZON_DAYS", "21")), 1)
-    except ValueError:
-        return 21
-
-
 def send_due_reminders(
     factory: sessionmaker[Session], now: datetime, times: ReminderTimes | None = None
 ) -> int:
     """Queue every reminder due at ``now``; returns how many were queued."""
-    times = times or reminder_times()
+    times = times or ReminderTimes()
     with transaction(factory) as session:
         due = bookings.due_reminders(session, now, times)
     sent = 0
@@ -84,11 +63,9 @@ def _send_one(session: Session, booking_id: int, kind: str, now: datetime) -> in
     return 1
 
 
-def extend_slots(factory: sessionmaker[Session], now: datetime, days: int | None = None) -> int:
-    """Publish slots from availability up to the horizon (idempotent)."""
-    from storage.bookings import TOKYO
-
-    until = now.astimezone(TOKYO).date() + timedelta(days=days or horizon_days())
+def extend_slots(factory: sessionmaker[Session], now: datetime, days: int = 21) -> int:
+    """Publish slots from availability up to the horizon, `days` ahead (idempotent)."""
+    until = now.astimezone(TOKYO).date() + timedelta(days=days)
     with transaction(factory) as session:
         created = bookings.generate_slots(session, now=now, until=until)
     if created:
@@ -96,19 +73,19 @@ def extend_slots(factory: sessionmaker[Session], now: datetime, days: int | None
     return created
 
 
-def _factory() -> Any:
-    from scheduler.context import services
-
-    return services().factory
-
-
 def reminder_sweep() -> None:
     """The scheduler's entry point (APScheduler stores jobs by function path)."""
-    send_due_reminders(_factory(), utcnow())
+    from scheduler.context import services
+
+    svc = services()
+    send_due_reminders(svc.factory, utcnow(), svc.config.booking_reminders)
 
 
 def horizon_sweep() -> None:
-    extend_slots(_factory(), utcnow())
+    from scheduler.context import services
+
+    svc = services()
+    extend_slots(svc.factory, utcnow(), svc.config.booking_horizon_days)
 
 
 register_sweep("booking_reminders", reminder_sweep, REMINDER_SECONDS)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from scheduler.context import JobServices
 from scheduler.runner import register_sweep
 from storage.models import utcnow
-from storage.retention import RetentionPolicy, RetentionReport, purge
+from storage.retention import RetentionReport, purge
 
 SWEEP_SECONDS = 24 * 60 * 60
 
 
-def run(svc: object, now: datetime | None = None) -> RetentionReport:
-    return purge(svc.factory, now or utcnow(), RetentionPolicy.from_env())  # type: ignore[attr-defined]
+def run(svc: JobServices, now: datetime | None = None) -> RetentionReport:
+    return purge(svc.factory, now or utcnow(), svc.config.retention)
 
 
 def sweep() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
 from storage.models.core import BigId
-from storage.types import EncryptedText, UTCDateTime
+from storage.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 
 class Case(Base):
@@ -26,13 +26,19 @@ class Case(Base):
     )
     resident_alias: Mapped[str] = mapped_column(String(32))
     topics: Mapped[list] = mapped_column(JSON, default=list)
-    topic_evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The resident's own words that named each topic (死にたい, 借金 …): encrypted.
+    topic_evidence: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)
     priority: Mapped[str] = mapped_column(String(8))  # urgent | high | normal
     # new → claimed → waiting (for resident) → closed
     status: Mapped[str] = mapped_column(String(16), default="new")
     # urgent | compound | human | not_understood | checkin
     opened_reason: Mapped[str] = mapped_column(String(24))
-    urgent_reason: Mapped[str | None] = mapped_column(Text)
+    urgent_reason: Mapped[str | None] = mapped_column(EncryptedText)  # quotes the resident
+    # The highest risk band nlu (or the resident's answer) gave for this case, its score
+    # and, for staff, why (may quote the resident): urgent | check | none.
+    risk: Mapped[str | None] = mapped_column(String(8))
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    risk_reason: Mapped[str | None] = mapped_column(EncryptedText)
     about: Mapped[str] = mapped_column(String(8), default="self")
     # unknown → asked → granted | declined (declined: only the confidential 支援会議 path)
     consent: Mapped[str] = mapped_column(String(12), default="unknown")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -44,15 +44,16 @@ class CheckinEnrolment(Base):
     supporter_name: Mapped[str | None] = mapped_column(EncryptedText)
     supporter_role: Mapped[str | None] = mapped_column(String(32))
     supporter_phone: Mapped[str | None] = mapped_column(EncryptedText)
-    consent_by: Mapped[str] = mapped_column(String(64))  # who consented, as recorded
+    # Who consented, as staff recorded it (may name a relative): encrypted.
+    consent_by: Mapped[str] = mapped_column(EncryptedText)
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     enrolled_by_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
-    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    pause_reason: Mapped[str | None] = mapped_column(EncryptedText)  # 入院中 …: health
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: until resumed
-    end_reason: Mapped[str | None] = mapped_column(String(64))
+    end_reason: Mapped[str | None] = mapped_column(EncryptedText)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The next scheduled slot (the occurrence's key) and when it is sent (after quiet hours).
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -89,5 +90,6 @@ class Checkin(Base):
     answer: Mapped[str | None] = mapped_column(String(8))  # ok|uneasy|talk|unwell|urgent|message
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
-    note: Mapped[str | None] = mapped_column(Text)  # why missed/cancelled; never resident text
+    # Why missed/cancelled (copies the pause reason, e.g. 入院中): encrypted.
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

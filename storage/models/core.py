@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -28,7 +28,7 @@ class Resident(Base):
     channel_user_id: Mapped[str | None] = mapped_column(EncryptedText)
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(8), default="ja")
-    district: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(EncryptedText)  # where they live: personal
     welcomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -72,8 +72,9 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(16), default="text")
     text: Mapped[str | None] = mapped_column(EncryptedText)
     masked_text: Mapped[str | None] = mapped_column(EncryptedText)
-    # Labels only (topics, urgency, intent…); never the text itself.
-    analysis: Mapped[dict | None] = mapped_column(JSON)
+    # Labels (topics, urgency, intent…), but topic evidence and the urgent reason quote
+    # the resident's words, so encrypted like the text.
+    analysis: Mapped[dict | None] = mapped_column(EncryptedJSON)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     inbound_event_id: Mapped[int | None] = mapped_column(
@@ -106,6 +107,10 @@ class Outbox(Base):
     reply_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # pending → sending (leased) → sent | failed
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # "high" (staff replies, answers to urgent messages) may use the last of LINE's
+    # monthly push quota; "normal" pushes stop when only that reserve is left.
+    priority: Mapped[str] = mapped_column(String(8), default="normal",
+                                          server_default="normal")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -126,7 +131,11 @@ class ConversationState(Base):
     )
     flow: Mapped[str | None] = mapped_column(String(32))
     step: Mapped[str | None] = mapped_column(String(32))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A booking in progress holds a nickname and a phone number: encrypted.
+    data: Mapped[dict] = mapped_column(EncryptedJSON, default=dict)
     not_understood: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the bot last told a resident, out of hours, that the person holding their case
+    # will read it later: once per closed period, not on every message.
+    claimed_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -14,20 +14,26 @@ from storage.types import UTCDateTime
 
 class CaseNotification(Base):
     """A notice about a case waiting to be sent to staff (Slack), outside any resident's
-    transaction: the row commits with the change that caused it, a sweep sends it."""
+    transaction: the row commits with the change that caused it, and the worker sends it,
+    claimed in order per case with the same lease code as the LINE outbox."""
 
     __tablename__ = "case_notifications"
-    __table_args__ = (Index("ix_case_notifications_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_case_notifications_pending", "status", "next_attempt_at"),
+        # The claim looks for an earlier unfinished notice of the same case.
+        Index("ix_case_notifications_case_id_status", "case_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    # new_case | renotify | escalate | overdue | update | message
+    # new_case | renotify | escalate | overdue | update | message | erase
     kind: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[int | None] = mapped_column()  # for kind=message: which message to relay
     # pending → sending (leased) → sent | failed
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -47,6 +53,20 @@ class SlackThread(Base):
     ts: Mapped[str] = mapped_column(String(32))
     # The newest resident message already copied (masked) into the thread.
     last_message_id: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlackPost(Base):
+    """A message we posted about a case (the card, relayed messages, notices), so that a
+    resident's deletion can delete every one of them from Slack."""
+
+    __tablename__ = "slack_posts"
+    __table_args__ = (Index("ix_slack_posts_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

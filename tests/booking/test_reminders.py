@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from bot.services import build_services
 from handlers.flows.booking import cancel_slot_and_notify
-from scheduler.jobs import reminders
 from scheduler.jobs.reminders import send_due_reminders
 from storage import bookings
 from storage.bookings import ReminderTimes
@@ -61,8 +60,8 @@ def test_day_before_at_18_then_an_hour_before_each_once(svc, booked, worker, clo
 
 
 def test_times_are_configurable(svc, booked):
-    times = reminders.reminder_times({"BOOKING_REMINDER_DAY_BEFORE": "12:30",
-                                      "BOOKING_REMINDER_BEFORE_MINUTES": "120"})
+    times = bookings.reminder_times({"BOOKING_REMINDER_DAY_BEFORE": "12:30",
+                                     "BOOKING_REMINDER_BEFORE_MINUTES": "120"})
     assert times == ReminderTimes(day_before_at=time(12, 30), before=timedelta(hours=2))
     assert send_due_reminders(svc.factory, tokyo(2027, 6, 2, 12, 29), times) == 0
     assert send_due_reminders(svc.factory, tokyo(2027, 6, 2, 12, 30), times) == 1

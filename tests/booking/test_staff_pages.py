@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.staff_bookings import add_slots_arguments, cmd_slots
+from bot.cli import add_slots_arguments, cmd_slots
 from storage import bookings
 from storage.db import transaction
 from storage.migrate import upgrade

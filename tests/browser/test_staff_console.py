@@ -123,3 +123,29 @@ def test_sign_in_claim_reply_and_close_in_a_real_browser(
     page.wait_for_selector("svg.chart")
     assert page.locator("svg.chart").count() >= 5
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+
+
+def test_an_admin_reads_the_audit_log_in_a_real_browser(server, browser_page, svc):
+    page = browser_page
+    add_staff(svc, "boss", role="admin")
+    case_id = seed(svc)
+    page.goto(f"{server}/staff/login")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("table.queue")
+    page.goto(f"{server}/staff/cases/{case_id}")
+    page.click("text=個人情報を表示")  # confirm() is accepted by the fixture
+    page.wait_for_selector("text=個人情報を表示中")
+
+    page.click("nav >> text=操作記録")
+    page.wait_for_selector("table.audit")
+    page.select_option("select[name=action]", "reveal_pii")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("table.audit")
+    rows = page.locator("table.audit tbody tr")
+    assert rows.count() == 1
+    assert rows.first.get_attribute("data-action") == "reveal_pii"
+    assert f"#{case_id}" in rows.first.inner_text()
+    page.goto(f"{server}/staff/admin/audit")
+    page.screenshot(path=str(SHOTS / "audit-log.png"), full_page=True)

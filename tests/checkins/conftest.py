@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 from scheduler.jobs.checkins import SweepResult, run_sweep
 from storage import checkins as store
 from storage import crypto, residents

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import TOKYO
 from bot.worker import Worker
+from common.clock import TOKYO
 from scheduler.jobs.checkins import run_sweep
 from storage import checkins as store
 from storage.db import transaction

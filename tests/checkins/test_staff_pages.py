@@ -30,7 +30,7 @@ def test_the_pages_need_a_signed_in_staff_member(client):
 
 
 def test_today_shows_each_household_with_its_checkin_state(svc, client, clock, monkeypatch):
-    import bot.staff_checkins as pages
+    import bot.staff.checkins as pages
 
     monkeypatch.setattr(pages, "_now", lambda: clock())
     first = make_resident(svc, clock, "U1000000000000000000000000000001")
@@ -106,7 +106,7 @@ def test_pausing_from_the_console_stops_sends(svc, client, clock):
 
 
 def test_the_csv_export_lists_checkins_without_phone_numbers(svc, client, clock, monkeypatch):
-    import bot.staff_checkins as pages
+    import bot.staff.checkins as pages
 
     monkeypatch.setattr(pages, "_now", lambda: tokyo(3, 12))
     resident_id = make_resident(svc, clock)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 from storage import checkins, crypto, residents
 from storage.db import make_engine, make_session_factory, transaction
 from storage.migrate import upgrade

@@ -158,3 +158,62 @@ def test_routing_never_offers_the_city_switchboard_or_back_office_as_a_window(pa
     result = windows_for(pack, list(TOPIC_IDS), ["逗子"])
     kinds = {w.agency.kind for w in result.windows}
     assert not kinds & {"city_hall", "core_center"}
+
+
+# -- as residents write them (issue 14) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("ぬまま", "東部"), ("ヌママ", "東部"), ("numama", "東部"), ("こつぼ です", "西部"),
+    ("ひさぎ", "西部"), ("Kotsubo", "西部"), ("いけご", "東部"), ("やまのね", "中部"),
+    ("さくらやな3丁目", "東部"),  # one typo in a long reading
+    ("Sakurayama 3-chome", "東部"), ("沼間に住んでます", "東部"),
+])
+def test_towns_in_kana_romaji_and_with_a_typo(pack, text, label):
+    assert center_label(pack, text) == label
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("さくら山3丁目", "東部"), ("小つぼ", "西部"), ("ぬま間", "東部"), ("池ご", "東部"),
+])
+def test_towns_half_in_kana_are_read_by_sudachi(pack, text, label):
+    assert center_label(pack, text) == label
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("桜山5丁目36番", "中部"), ("桜山5丁目12番", "東部"), ("桜山5-36-1", "中部"),
+    ("新宿4丁目10番", "西部"), ("新宿4丁目3番", "中部"), ("新宿四丁目十番", "西部"),
+])
+def test_a_ban_settles_a_chome_split_between_centres(pack, text, label):
+    assert center_label(pack, text) == label
+
+
+@pytest.mark.parametrize("text", ["新宿4丁目2番", "桜山5丁目"])
+def test_a_ban_split_again_by_go_stays_ambiguous(pack, text):
+    from handlers.routing import locate
+
+    status, centers, _ = locate(pack, normalize_town(text, pack))
+    assert status == "ambiguous" and len(centers) == 2
+
+
+@pytest.mark.parametrize(("text", "city"), [
+    ("横須賀市です", "横須賀市"), ("葉山に住んでいます", "葉山町"), ("新宿区です", "新宿区"),
+    ("港北区", "横浜市"), ("kamakura", "鎌倉市"), ("清川村", "清川村"),
+])
+def test_other_municipalities_are_recognised_not_taken_for_our_towns(pack, text, city):
+    ref = normalize_town(text, pack)
+    assert ref.elsewhere == city and ref.town is None
+
+
+def test_all_of_kanagawas_33_municipalities_are_known():
+    from handlers.places import municipalities
+
+    kanagawa = [m for m in municipalities() if m.prefecture == "神奈川県"]
+    assert len(kanagawa) == 33  # 逗子市 included (skipped when matching)
+    assert sum(m.name.endswith("市") for m in kanagawa) == 19
+
+
+@pytest.mark.parametrize("text", ["じゃあ、どうすればいいですか", "東逗子駅の近く", "36番です"])
+def test_text_that_names_no_town_finds_none(pack, text):
+    ref = normalize_town(text, pack)
+    assert ref.town is None and ref.elsewhere is None

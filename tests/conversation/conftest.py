@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.config import TOKYO
+from common.clock import TOKYO
 from storage.models import Case, ConversationState, Resident
 from tests.conftest import line_event, post_events
 

@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.config import TOKYO
+from common.clock import TOKYO
+from tests.conversation.conftest import joined
 
 
 @pytest.mark.parametrize(
@@ -34,8 +35,8 @@ def test_in_office_hours_there_is_no_out_of_hours_notice(chat):
 def test_the_urgent_path_is_live_on_a_holiday(chat, clock):
     clock.now = datetime(2027, 1, 1, 3, 0, tzinfo=TOKYO)
     texts = chat.say("父が倒れて意識がない")
-    assert "119" in texts[0]
-    assert "1月4日（月）8時30分" in texts[1]  # when staff will read it, after the numbers
+    assert texts[0].splitlines()[1].endswith("：119（24時間）")  # 119 is the first number
+    assert "1月4日（月）8時30分" in joined(texts[1:])  # when staff will read it, after the numbers
     assert chat.cases()[0].priority == "urgent"
 
 

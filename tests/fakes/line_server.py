@@ -41,6 +41,10 @@ class FakeLine(LoopbackServer):
         self._retry_keys: set[str] = set()
         self._script: list[tuple[int, float]] = []  # (status, delay) for the next calls
         self.outage: tuple[int, float] | None = None  # every call fails so, until cleared
+        # The month's push quota (None: unlimited) and what has been used of it; pushes
+        # past it are refused with LINE's monthly-limit 429. Replies do not count.
+        self.push_limit: int | None = None
+        self.push_used = 0
         self._lock = threading.Lock()
         self._idle = threading.Condition()
         self._inflight = 0
@@ -69,6 +73,7 @@ class FakeLine(LoopbackServer):
             self.attempts = 0
             self.outage = None
             self.valid_reply_tokens = None
+            self.push_limit, self.push_used = None, 0
 
     def texts_to(self, user_id: str) -> list[str]:
         """Texts pushed to a user, plus replies (which carry no user id)."""
@@ -116,6 +121,10 @@ class FakeLine(LoopbackServer):
                 key = headers.get("X-Line-Retry-Key")
                 if key and key in self._retry_keys:
                     return 409, {"message": "The retry key is already accepted"}
+                sent = len(body.get("messages", []))
+                if self.push_limit is not None and self.push_used + sent > self.push_limit:
+                    return 429, {"message": "You have reached your monthly limit."}
+                self.push_used += sent
                 if key:
                     self._retry_keys.add(key)
                 self.calls.append(Call("push", body.get("to"), None, key,
@@ -123,10 +132,29 @@ class FakeLine(LoopbackServer):
                 return 200, _sent(body)
         return 404, {"message": "not found"}
 
+    def _quota(self, path: str) -> tuple[int, dict]:
+        with self._lock:
+            if path.endswith("/message/quota"):
+                if self.push_limit is None:
+                    return 200, {"type": "none"}
+                return 200, {"type": "limited", "value": self.push_limit}
+            if path.endswith("/message/quota/consumption"):
+                return 200, {"totalUsage": self.push_used}
+        return 404, {"message": "not found"}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                status, answer = fake._quota(self.path)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)

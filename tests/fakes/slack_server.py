@@ -1,8 +1,9 @@
 """A fake Slack Web API on loopback that records calls (like tests/fakes/line_server.py).
 
 It answers the methods Madoguchi uses (auth.test, chat.postMessage, chat.update,
-chat.postEphemeral) the way Slack does — {"ok": true, ...} with a fresh `ts` for each
-posted message — and can be told to fail the next calls (ratelimited, 500).
+chat.delete, chat.postEphemeral) the way Slack does — {"ok": true, ...} with a fresh `ts`
+for each posted message, message_not_found for a ts it does not hold — keeps the channel's
+current messages (`visible`), and can be told to fail the next calls (ratelimited, 500).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class SlackCall:
 class FakeSlack(LoopbackServer):
     def __init__(self) -> None:
         self.calls: list[SlackCall] = []
-        self._script: list[int] = []
+        self.messages: dict[str, dict[str, Any]] = {}  # ts -> what the channel shows now
+        self._script: list[int | str] = []  # HTTP statuses, or Slack error codes
         self._ts = 1_700_000_000_000000
         self._lock = threading.Lock()
         self._serve(self._handler())
@@ -43,14 +45,21 @@ class FakeSlack(LoopbackServer):
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.messages.clear()
             self._script.clear()
 
-    def fail_next(self, *statuses: int) -> None:
+    def fail_next(self, *statuses: int | str) -> None:
+        """The next calls fail: an HTTP status (429, 500) or a Slack error code
+        ("invalid_blocks"), which Slack answers with HTTP 200 and ok: false."""
         with self._lock:
             self._script.extend(statuses)
 
     def of(self, method: str) -> list[SlackCall]:
         return [c for c in self.calls if c.method == method]
+
+    def visible(self) -> str:
+        """Everything the channel shows now (texts and blocks), as one string."""
+        return "\n".join(json.dumps(m, ensure_ascii=False) for m in self.messages.values())
 
     def _next_ts(self) -> str:
         self._ts += 1
@@ -59,6 +68,8 @@ class FakeSlack(LoopbackServer):
     def _answer(self, method: str, args: dict[str, Any], auth: str | None) -> tuple[int, dict]:
         with self._lock:
             status = self._script.pop(0) if self._script else 200
+            if isinstance(status, str):
+                return 200, {"ok": False, "error": status}
             if status == 429:
                 return 429, {"ok": False, "error": "ratelimited"}
             if status != 200:
@@ -68,10 +79,19 @@ class FakeSlack(LoopbackServer):
                              "team_id": "T0001", "user": "madoguchi"}
             self.calls.append(SlackCall(method, args, auth))
             if method == "chat.postMessage":
-                return 200, {"ok": True, "channel": args.get("channel"), "ts": self._next_ts(),
+                ts = self._next_ts()
+                self.messages[ts] = {k: args.get(k) for k in ("text", "blocks", "thread_ts")}
+                return 200, {"ok": True, "channel": args.get("channel"), "ts": ts,
                              "message": {"text": args.get("text")}}
-            if method == "chat.update":
-                return 200, {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+            if method in ("chat.update", "chat.delete"):
+                ts = args.get("ts")
+                if ts not in self.messages:
+                    return 200, {"ok": False, "error": "message_not_found"}
+                if method == "chat.delete":
+                    del self.messages[ts]
+                else:
+                    self.messages[ts].update(text=args.get("text"), blocks=args.get("blocks"))
+                return 200, {"ok": True, "channel": args.get("channel"), "ts": ts}
             if method == "chat.postEphemeral":
                 return 200, {"ok": True, "message_ts": self._next_ts()}
         return 200, {"ok": False, "error": "unknown_method"}

@@ -11,7 +11,8 @@ import pytest
 
 from bot import line_setup
 from bot.cli import main
-from bot.line_setup import BUTTONS, HEIGHT, MENU_NAME, WIDTH, LineSetupError
+from bot.config import load_config
+from bot.line_setup import BUTTONS, HEIGHT, MENU_NAME, WIDTH, LineSetupError, menu_request
 from tests.conftest import _KEYS
 from tests.ops.fake_line_admin import FakeLineAdmin
 
@@ -62,7 +63,7 @@ def test_the_menu_has_four_buttons_across_the_full_width(line):
     areas = menu.body["areas"]
     assert [a["action"]["label"] for a in areas] == ["相談したい", "よくある質問", "予約",
                                                     "人と話したい"]
-    assert all(a["action"]["type"] == "message" for a in areas)
+    assert [a["action"]["type"] for a in areas] == ["postback", "postback", "message", "postback"]
     edges = [(a["bounds"]["x"], a["bounds"]["x"] + a["bounds"]["width"]) for a in areas]
     assert edges[0][0] == 0 and edges[-1][1] == WIDTH
     assert all(left[1] == right[0] for left, right in zip(edges, edges[1:], strict=False))
@@ -134,19 +135,26 @@ def test_an_unusable_image_is_refused_before_anything_is_created(line, image, pr
 
 
 def test_the_webhook_url_is_derived_from_the_public_base_url():
-    env = {"PUBLIC_BASE_URL": "https://madoguchi.city.zushi.example/",
-           "LINE_DATA_API_ENDPOINT": "https://data.example"}
-    api, data, webhook = line_setup.endpoints_from_env(env)
+    def endpoints(**env: str) -> tuple[str, str, str | None]:
+        config = load_config("scheduler", env={
+            "SECRET_KEY": "s", "PSEUDONYM_KEY": _KEYS["pseudonym"],
+            "ENCRYPTION_KEYS": _KEYS["encryption"], **env})
+        return (config.line_api_endpoint, config.line_data_api_endpoint,
+                line_setup.webhook_url(config.public_base_url))
+
+    api, data, webhook = endpoints(PUBLIC_BASE_URL="https://madoguchi.city.zushi.example/",
+                                   LINE_DATA_API_ENDPOINT="https://data.example")
     assert (api, data) == ("https://api.line.me", "https://data.example")
     assert webhook == "https://madoguchi.city.zushi.example/callback/line"
-    assert line_setup.endpoints_from_env({}) == ("https://api.line.me",
-                                                 "https://api-data.line.me", None)
+    assert endpoints() == ("https://api.line.me", "https://api-data.line.me", None)
 
 
-def test_the_button_texts_mean_what_the_buttons_say():
-    nlu = pytest.importorskip("nlu", reason="nlu.analyze not installed yet")
-    intents = [nlu.analyze(button.text).intent for button in BUTTONS]
-    assert intents == ["consult", "faq", "book", "human"]
+def test_every_button_but_booking_sends_a_postback():
+    # What each button does in the conversation: tests/conversation/test_rich_menu.py.
+    actions = {area.action.label: area.action.to_dict() for area in menu_request().areas}
+    assert actions["よくある質問"] == {"type": "postback", "label": "よくある質問",
+                                 "data": "menu:faq", "displayText": "よくある質問"}
+    assert actions["予約"]["type"] == "message"
 
 
 # -- the command ----------------------------------------------------------------

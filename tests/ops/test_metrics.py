@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import urllib.request
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -164,7 +165,8 @@ def test_nlu_latency_is_observed_for_each_analysed_message(say):
 
 
 def test_metrics_can_require_a_bearer_token(client, monkeypatch):
-    monkeypatch.setenv("METRICS_TOKEN", "s3cret-token")
+    svc = client.application.extensions["madoguchi"]
+    monkeypatch.setattr(svc, "config", replace(svc.config, metrics_token="s3cret-token"))
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})

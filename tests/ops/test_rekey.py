@@ -10,7 +10,16 @@ from sqlalchemy import Column, LargeBinary, MetaData, String, Table, select, tex
 
 from storage import crypto, residents
 from storage.db import transaction
-from storage.models import Case, CaseNote, InboundEvent, Message, Outbox, Resident, utcnow
+from storage.models import (
+    Case,
+    CaseNote,
+    ConversationState,
+    InboundEvent,
+    Message,
+    Outbox,
+    Resident,
+    utcnow,
+)
 from storage.rekey import encrypted_columns, rotate_all
 from tests.conftest import _KEYS, install_test_keys
 
@@ -32,14 +41,20 @@ def fill(svc) -> None:
         session.add(InboundEvent(channel="line", event_id="e1", event_type="message",
                                  resident_key=who.resident_key, payload={"text": "秘密"},
                                  received_at=now, status="done", attempts=1))
+        who.district = "桜山"
         session.add(Message(resident_id=who.id, direction="in", sender="resident",
-                            text="相談です", masked_text="相談です", created_at=now))
+                            text="相談です", masked_text="相談です", created_at=now,
+                            analysis={"topics": [{"id": "debt", "evidence": ["借金"]}]}))
+        session.add(ConversationState(resident_id=who.id, flow="booking", step="phone",
+                                      data={"phone": "090-0000-0000"}, not_understood=0,
+                                      updated_at=now))
         session.add(Outbox(resident_id=who.id, resident_key=who.resident_key, channel="line",
                            idempotency_key="k1", messages=[{"text": "はい"}],
                            reply_token="tok", status="pending", attempts=0,
                            next_attempt_at=now, created_at=now))
         case = Case(resident_id=who.id, resident_alias=who.alias, priority="high",
-                    opened_reason="human", summary="要約", created_at=now)
+                    opened_reason="urgent", summary="要約", urgent_reason="「死にたい」",
+                    topic_evidence={"debt": ["借金"]}, created_at=now)
         session.add(case)
         session.flush()
         session.add(CaseNote(case_id=case.id, text="メモ", created_at=now))
@@ -66,11 +81,13 @@ def opens_with(key: str, token: bytes) -> bool:
 
 def test_encrypted_columns_are_discovered_from_the_models():
     found = encrypted_columns()
-    assert found["residents"] == ["channel_user_id"]
+    assert set(found["residents"]) == {"channel_user_id", "district"}
     assert found["inbound_events"] == ["payload"]
-    assert set(found["messages"]) == {"text", "masked_text"}
+    assert {"text", "masked_text"} <= set(found["messages"])
     assert set(found["outbox"]) == {"messages", "reply_token"}
-    assert found["cases"] == ["summary"] and found["case_notes"] == ["text"]
+    assert {"summary", "urgent_reason", "topic_evidence"} <= set(found["cases"])
+    assert found["case_notes"] == ["text"]
+    assert "analysis" in found["messages"] and found["conversation_states"] == ["data"]
     assert "checkin_enrolments" in found  # another layer's table, found by type
 
 

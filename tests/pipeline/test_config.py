@@ -50,3 +50,23 @@ def test_the_command_line_says_what_is_missing_in_one_line_and_exits_2():
     assert result.returncode == 2
     assert "configuration error" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def restore_keys():
+    yield
+    from tests.conftest import install_test_keys
+
+    install_test_keys()  # load_config installs the keys it read
+
+
+def test_slack_relay_is_full_or_notice_and_a_typo_is_explained(restore_keys):
+    env = {"SECRET_KEY": "s", "PSEUDONYM_KEY": "p",
+           "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "PUBLIC_BASE_URL": "https://madoguchi.example.jp/"}
+    assert load_config("scheduler", env=env).slack_relay == "full"
+    config = load_config("scheduler", env={**env, "SLACK_RELAY": "notice"})
+    assert config.slack_relay == "notice"
+    assert config.public_base_url == "https://madoguchi.example.jp"
+    with pytest.raises(ConfigError, match="SLACK_RELAY"):
+        load_config("scheduler", env={**env, "SLACK_RELAY": "minimal"})

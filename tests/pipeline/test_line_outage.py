@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.channels import line as line_channel
 from bot.worker import Worker
 from handlers.replies import Reply
 from storage.models import Outbox
@@ -46,7 +45,7 @@ def test_a_minute_of_errors_then_every_message_is_delivered_once(
 def test_timeouts_are_retried_with_the_same_retry_key_and_not_doubled(
     client, svc, fake_line, clock, monkeypatch
 ):
-    monkeypatch.setattr(line_channel, "REQUEST_TIMEOUT", (1.0, 0.3))
+    monkeypatch.setattr(svc.channels["line"], "_timeout", (1.0, 0.3))
     fake_line.expire_reply_tokens()  # pushes only: each carries X-Line-Retry-Key
     fake_line.outage = (0, 0.6)  # LINE accepts, but answers after we stopped waiting
     post_events(client, line_event("text", user=USERS[0], text="timeout"))

@@ -95,6 +95,31 @@ def audit_actions(svc: Services, case_id: int | None = None) -> list[str]:
         return list(session.scalars(query))
 
 
+@pytest.fixture
+def make_app(db: Any, fake_line: Any) -> Any:
+    """The app on the test database with settings of the test's choosing (make_config)."""
+    from bot.app import create_app
+    from bot.services import build_services
+    from tests.conftest import make_config
+
+    def build(**settings: Any) -> Any:
+        services = build_services(make_config(fake_line.url, **settings), engine=db.engine)
+        services.ready.set()
+        application = create_app(svc=services)
+        application.config.update(TESTING=True)
+        return application
+
+    return build
+
+
+def signed_in(app: Any, username: str, **environ: str) -> Any:
+    """A test client (with environ such as HTTP_X_FORWARDED_FOR) that has signed in."""
+    client = app.test_client()
+    client.environ_base.update(environ)
+    assert login(client, username).status_code == 302
+    return client
+
+
 @pytest.fixture(scope="session")
 def fake_slack_server() -> Iterator[FakeSlack]:
     server = FakeSlack().start()
@@ -107,3 +132,32 @@ def fake_slack(fake_slack_server: FakeSlack) -> Iterator[FakeSlack]:
     fake_slack_server.reset()
     yield fake_slack_server
     fake_slack_server.reset()
+
+
+# -- Slack configured (tests/staff/test_slack*.py) -------------------------------------
+
+SIGNING_SECRET = "slack-signing-secret"
+CHANNEL = "C0CASES01"
+
+
+@pytest.fixture
+def slack_svc(db, fake_line, fake_slack):
+    from bot.services import build_services
+    from tests.conftest import make_config
+
+    services = build_services(make_config(
+        fake_line.url, slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
+        slack_channel=CHANNEL, slack_api_url=fake_slack.url), engine=db.engine)
+    services.ready.set()
+    return services
+
+
+@pytest.fixture
+def slack_client(slack_svc):
+    from bot.app import create_app
+
+    app = create_app(svc=slack_svc)
+    app.config.update(TESTING=True)
+    return app.test_client()
+
+

@@ -20,7 +20,7 @@ from tests.staff.conftest import (
 
 STAFF_PAGES = ["/staff", "/staff/cases/1", "/staff/cases/1/messages", "/staff/referrals",
                "/staff/dashboard", "/staff/dashboard.csv", "/staff/admin/staff",
-               "/staff/admin/windows"]
+               "/staff/admin/windows", "/staff/admin/audit", "/staff/admin/audit.csv"]
 STAFF_POSTS = ["/staff/cases/1/claim", "/staff/cases/1/reply", "/staff/cases/1/close",
                "/staff/cases/1/notes", "/staff/cases/1/referrals", "/staff/cases/1/reveal",
                "/staff/referrals/1/confirm", "/staff/admin/staff", "/staff/admin/staff/1"]

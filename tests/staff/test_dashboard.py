@@ -7,8 +7,8 @@ import csv
 import io
 from datetime import datetime, timedelta
 
-from bot.config import TOKYO
 from bot.staff import dashboard
+from common.clock import TOKYO
 from storage import cases
 from storage.db import transaction
 from storage.models import Case

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.config import TOKYO
-from scheduler.jobs import sla
+from common.clock import TOKYO
+from handlers import sla
+from scheduler.jobs import sla as sla_sweep
 from storage.db import transaction
 from storage.models import Case
 from storage.models.handoff import CaseNotification
@@ -56,7 +57,7 @@ def test_targets_are_configurable_from_the_environment():
 
 def sweep(svc, now):
     with transaction(svc.factory) as session:
-        return sla.flag_cases(session, now, GOAL, slack=True)
+        return sla_sweep.flag_cases(session, now, GOAL, slack=True)
 
 
 def test_unclaimed_urgent_case_renotifies_every_five_minutes_then_escalates_at_fifteen(
@@ -101,7 +102,7 @@ def test_without_slack_the_console_still_shows_the_flags(svc, clock, client):
     open_case_for(svc, "U" + "9" * 32, "助けて", priority="urgent", reason="urgent",
                   now=clock.now - timedelta(minutes=16))
     with transaction(svc.factory) as session:
-        sla.flag_cases(session, clock.now, GOAL, slack=False)
+        sla_sweep.flag_cases(session, clock.now, GOAL, slack=False)
         assert session.scalar(select(CaseNotification)) is None
     add_staff(svc, "sato")
     login(client, "sato")
@@ -112,7 +113,7 @@ def test_without_slack_the_console_still_shows_the_flags(svc, clock, client):
 def test_the_sweep_is_registered_with_the_scheduler():
     from scheduler.runner import SWEEPS
 
-    assert ("case_sla", "scheduler.jobs.sla:sweep", sla.SWEEP_SECONDS) in SWEEPS
+    assert ("case_sla", "scheduler.jobs.sla:sweep", sla_sweep.SWEEP_SECONDS) in SWEEPS
 
 
 def test_claiming_from_the_queue_stops_the_clock(client, svc, clock):

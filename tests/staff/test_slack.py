@@ -10,37 +10,39 @@ import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
-import pytest
 from sqlalchemy import func, select
 
-from bot.app import create_app
-from bot.services import build_services
+from bot.staff import notices
 from scheduler.jobs import sla
 from storage.models import Outbox
 from storage.models.handoff import CaseNotification, SlackThread
-from tests.conftest import make_config
-from tests.staff.conftest import add_staff, get_case, open_case_for
+from tests.staff.conftest import CHANNEL, SIGNING_SECRET, add_staff, get_case, open_case_for
 
-SIGNING_SECRET = "slack-signing-secret"
-CHANNEL = "C0CASES01"
 RESIDENT = "U" + "c" * 32
 SLACK_SATO = "USATO0001"
 
 
-@pytest.fixture
-def slack_svc(db, fake_line, fake_slack):
-    services = build_services(make_config(
-        fake_line.url, slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
-        slack_channel=CHANNEL, slack_api_url=fake_slack.url), engine=db.engine)
-    services.ready.set()
-    return services
+def eventually(check, timeout: float = 10.0):
+    """Slack listeners work after the answer (lazy listeners): wait for their effect."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)
 
 
-@pytest.fixture
-def slack_client(slack_svc):
-    app = create_app(svc=slack_svc)
-    app.config.update(TESTING=True)
-    return app.test_client()
+def send_notices(slack_svc, now=None) -> int:
+    """What the worker does each round: send the queued case notices to Slack."""
+    consumer = notices.for_services(slack_svc)
+    if now is not None:
+        consumer.clock = lambda: now
+    return consumer.deliver()
+
+
+def sweep(slack_svc, now=None) -> None:
+    sla.run(slack_svc, now=now)
+    send_notices(slack_svc, now)
 
 
 def signed(body: bytes, at: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
@@ -75,11 +77,16 @@ def thread_reply(client, thread_ts: str, slack_user: str, text: str, event_id: s
     return client.post("/slack/events", data=body, headers=headers)
 
 
+def outbox_rows(slack_svc) -> int:
+    with slack_svc.factory() as session:
+        return session.scalar(select(func.count()).select_from(Outbox))
+
+
 def new_case_with_card(slack_svc, fake_slack) -> tuple[int, str]:
     case_id = open_case_for(slack_svc, RESIDENT, "山田です。090-1111-2222。もう限界です",
                             masked="［氏名］です。［電話番号］。もう限界です",
                             priority="urgent", reason="urgent", topics=("mental_health",))
-    sla.run(slack_svc)
+    sweep(slack_svc)
     with slack_svc.factory() as session:
         thread = session.get(SlackThread, case_id)
     return case_id, thread.ts
@@ -94,14 +101,16 @@ def test_a_new_case_posts_a_masked_card_with_a_claim_button(slack_svc, fake_slac
     assert "［電話番号］" in blocks and "090-1111-2222" not in blocks and "山田" not in blocks
     assert "こころの健康" in blocks and "緊急" in blocks
     assert '"action_id": "case_claim"' in blocks and f'"value": "{case_id}"' in blocks
-    sla.run(slack_svc)  # a second sweep does not post it again
+    sweep(slack_svc)  # a second sweep does not post it again
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 
 def test_card_is_not_posted_inside_the_residents_transaction(slack_svc, fake_slack):
     open_case_for(slack_svc, RESIDENT, "相談です")
-    assert fake_slack.calls == []  # only the sweep (after commit) talks to Slack
+    assert fake_slack.calls == []  # only the worker (after commit) talks to Slack
     sla.run(slack_svc)
+    assert fake_slack.calls == []  # the sweep queues; it does not send
+    send_notices(slack_svc)
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 
@@ -110,8 +119,10 @@ def test_claim_in_slack_claims_in_the_database_and_updates_the_card(
     staff_id = add_staff(slack_svc, "sato", slack_user_id=SLACK_SATO)
     case_id, _ = new_case_with_card(slack_svc, fake_slack)
     assert press_claim(slack_client, case_id, SLACK_SATO).status_code == 200
-    case = get_case(slack_svc, case_id)
+    case = eventually(lambda: (c := get_case(slack_svc, case_id)).status == "claimed" and c)
     assert case.status == "claimed" and case.assignee_id == staff_id
+    assert fake_slack.of("chat.update") == []  # not from the request: the worker sends it
+    send_notices(slack_svc)
     [update] = fake_slack.of("chat.update")
     blocks = json.dumps(update.args["blocks"], ensure_ascii=False)
     assert "satoさん" in blocks and "case_claim" not in blocks
@@ -122,17 +133,18 @@ def test_a_second_claim_in_slack_is_refused_and_told(slack_svc, slack_client, fa
     other = add_staff(slack_svc, "tanaka", slack_user_id="UTANAKA01")
     case_id, _ = new_case_with_card(slack_svc, fake_slack)
     press_claim(slack_client, case_id, "UTANAKA01")
+    assert eventually(lambda: get_case(slack_svc, case_id).assignee_id == other)
     press_claim(slack_client, case_id, SLACK_SATO)
+    [told] = eventually(lambda: fake_slack.of("chat.postEphemeral"))
     assert get_case(slack_svc, case_id).assignee_id == other
-    [told] = fake_slack.of("chat.postEphemeral")
     assert told.args["user"] == SLACK_SATO and "tanakaさん" in told.args["text"]
 
 
 def test_a_slack_user_without_a_staff_account_cannot_claim(slack_svc, slack_client, fake_slack):
     case_id, _ = new_case_with_card(slack_svc, fake_slack)
     press_claim(slack_client, case_id, "USTRANGER")
+    [told] = eventually(lambda: fake_slack.of("chat.postEphemeral"))
     assert get_case(slack_svc, case_id).status == "new"
-    [told] = fake_slack.of("chat.postEphemeral")
     assert "紐付いていません" in told.args["text"]
 
 
@@ -153,12 +165,14 @@ def test_thread_reply_reaches_the_resident_on_line_once_despite_retries(
     add_staff(slack_svc, "sato", slack_user_id=SLACK_SATO)
     case_id, ts = new_case_with_card(slack_svc, fake_slack)
     press_claim(slack_client, case_id, SLACK_SATO)
+    assert eventually(lambda: get_case(slack_svc, case_id).status == "claimed")
     text = "まどぐちの佐藤です。いまお話しできますか。"
     assert thread_reply(slack_client, ts, SLACK_SATO, text, "Ev0001").status_code == 200
+    assert eventually(lambda: outbox_rows(slack_svc) == 1)
     assert thread_reply(slack_client, ts, SLACK_SATO, text, "Ev0001", retry=1
                         ).status_code == 200
-    with slack_svc.factory() as session:
-        assert session.scalar(select(func.count()).select_from(Outbox)) == 1
+    time.sleep(0.3)  # the retry's listener has had its chance to (wrongly) relay again
+    assert outbox_rows(slack_svc) == 1
     clock.advance(minutes=1)
     worker.deliver()
     assert fake_line.texts_to(RESIDENT) == [text]
@@ -172,10 +186,10 @@ def test_thread_reply_from_someone_else_is_not_relayed(
     add_staff(slack_svc, "tanaka", slack_user_id="UTANAKA01")
     case_id, ts = new_case_with_card(slack_svc, fake_slack)
     press_claim(slack_client, case_id, SLACK_SATO)
+    assert eventually(lambda: get_case(slack_svc, case_id).status == "claimed")
     thread_reply(slack_client, ts, "UTANAKA01", "横から失礼します", "Ev0002")
-    with slack_svc.factory() as session:
-        assert session.scalar(select(func.count()).select_from(Outbox)) == 0
-    told = fake_slack.of("chat.postEphemeral")[-1]
+    told = eventually(lambda: fake_slack.of("chat.postEphemeral"))[-1]
+    assert outbox_rows(slack_svc) == 0
     assert "相談者には送信されていません" in told.args["text"]
 
 
@@ -184,7 +198,7 @@ def test_replying_in_the_thread_of_an_unclaimed_case_claims_it_first(
     staff_id = add_staff(slack_svc, "sato", slack_user_id=SLACK_SATO)
     case_id, ts = new_case_with_card(slack_svc, fake_slack)
     thread_reply(slack_client, ts, SLACK_SATO, "担当します。", "Ev0003")
-    case = get_case(slack_svc, case_id)
+    case = eventually(lambda: (c := get_case(slack_svc, case_id)).status == "waiting" and c)
     assert case.assignee_id == staff_id and case.status == "waiting"
 
 
@@ -192,7 +206,7 @@ def test_resident_messages_are_copied_masked_into_the_thread(slack_svc, fake_sla
     case_id, ts = new_case_with_card(slack_svc, fake_slack)
     open_case_for(slack_svc, RESIDENT, "鈴木の番号は080-0000-1111です",
                   masked="［氏名］の番号は［電話番号］です")
-    sla.run(slack_svc)
+    sweep(slack_svc)
     texts = [c.args.get("text", "") for c in fake_slack.of("chat.postMessage")
              if c.args.get("thread_ts") == ts]
     assert any("［氏名］の番号は［電話番号］です" in t for t in texts)
@@ -202,7 +216,7 @@ def test_resident_messages_are_copied_masked_into_the_thread(slack_svc, fake_sla
 def test_escalation_mentions_the_supervisors(slack_svc, fake_slack, clock):
     add_staff(slack_svc, "boss", role="admin", slack_user_id="UBOSS0001", supervisor=True)
     case_id, ts = new_case_with_card(slack_svc, fake_slack)
-    sla.run(slack_svc, now=get_case(slack_svc, case_id).created_at + timedelta(minutes=16))
+    sweep(slack_svc, now=get_case(slack_svc, case_id).created_at + timedelta(minutes=16))
     texts = [c.args.get("text", "") for c in fake_slack.of("chat.postMessage")
              if c.args.get("thread_ts") == ts]
     assert any("<@UBOSS0001>" in t and "未対応" in t for t in texts)
@@ -211,13 +225,14 @@ def test_escalation_mentions_the_supervisors(slack_svc, fake_slack, clock):
 def test_slack_being_down_keeps_the_notice_for_a_later_retry(slack_svc, fake_slack, clock):
     open_case_for(slack_svc, RESIDENT, "相談です")
     fake_slack.fail_next(500)
-    sla.run(slack_svc)
+    sweep(slack_svc)
     with slack_svc.factory() as session:
         notice = session.scalar(select(CaseNotification))
         assert notice.status == "pending" and notice.attempts == 1
         retry_at = notice.next_attempt_at
     assert fake_slack.of("chat.postMessage") == []
-    sla.run(slack_svc, now=retry_at + timedelta(seconds=1))
+    assert send_notices(slack_svc) == 0  # not yet due
+    assert send_notices(slack_svc, now=retry_at + timedelta(seconds=1)) == 1
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 

@@ -10,6 +10,22 @@
     }
   });
 
+  // The server signs out an idle session; polling alone is not activity, so each poll
+  // says whether the person typed, clicked or scrolled since the last one.
+  var active = false;
+  ["keydown", "mousedown", "scroll", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, function () { active = true; }, { passive: true });
+  });
+
+  function sessionEnded() {
+    if (document.getElementById("session-ended")) { return; }
+    var note = document.createElement("p");
+    note.id = "session-ended";
+    note.className = "flash error";
+    note.textContent = "ログインの有効期限が切れました。入力中の文章を控えてから、再読み込みしてログインしてください。";
+    document.querySelector("main").prepend(note);
+  }
+
   function pollMessages(list) {
     var url = list.getAttribute("data-poll");
     function lastId() {
@@ -17,9 +33,12 @@
       return items.length ? items[items.length - 1].getAttribute("data-id") : "0";
     }
     function tick() {
+      var headers = { "X-Requested-With": "fetch", "X-Staff-Active": active ? "1" : "0" };
+      active = false;
       fetch(url + "?after=" + encodeURIComponent(lastId()), {
-        credentials: "same-origin", headers: { "X-Requested-With": "fetch" }
+        credentials: "same-origin", headers: headers
       }).then(function (response) {
+        if (response.status === 401) { sessionEnded(); return ""; }
         if (!response.ok) { return ""; }
         var status = response.headers.get("X-Case-Status");
         var badge = document.getElementById("case-status");
