@@ -8,6 +8,7 @@ every edit, import, export, publish and rollback is in the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -22,11 +23,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 
 from bot.services import services
 from bot.staff.forms import ActionForm
 from common.clock import TOKYO
-from handlers.content import checks, editing, live
+from handlers.content import ContentPackError, checks, editing, live
 from handlers.content.schema import TOPIC_IDS
 from handlers.content.versions import diff, pack_from_payload
 from storage import audit
@@ -56,7 +58,11 @@ def _working(session: Any) -> ContentVersion:
     return version
 
 
-def _edit(change: Any, detail: str, action: str = "content_edit") -> int | None:
+Payload = dict[str, Any]
+
+
+def _edit(change: Callable[[Payload], Payload], detail: str,
+          action: str = "content_edit") -> int | None:
     """Apply ``change(payload) -> payload`` to the draft (opened from the published version
     when there is none), audited in the same transaction. None when the edit was refused."""
     now = utcnow()
@@ -82,7 +88,7 @@ def _names(session: Any, ids: list[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     return {u.id: u.display_name or u.username
-            for u in session.query(StaffUser).filter(StaffUser.id.in_(wanted))}
+            for u in session.scalars(select(StaffUser).where(StaffUser.id.in_(wanted)))}
 
 
 # -- overview and review ----------------------------------------------------------------
@@ -101,7 +107,7 @@ def overview() -> str:
     if published is not None:
         try:
             stale = checks.stale_items(pack_from_payload(published.payload), _today())
-        except Exception:  # noqa: BLE001 - the problem is shown through live.problem
+        except ContentPackError:  # shown through live.problem
             stale = []
     may_publish, why_not = _may_publish(draft)
     return render_template(

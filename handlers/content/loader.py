@@ -34,7 +34,7 @@ PACK_FILES: dict[str, tuple[str, ...]] = {
     "faq.toml": ("faq",),
     "resources.toml": ("resources",),
     "hotlines.toml": ("hotlines", "situations", "open_now"),
-    "copy.toml": ("copy",),
+    "copy.toml": ("copy", "labels"),
 }
 OPTIONAL_FILES = {"resources.toml"}
 FAQ_CSV = "faq.csv"  # optional: the municipality's FAQ export, merged after faq.toml

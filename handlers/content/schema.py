@@ -63,6 +63,54 @@ REQUIRED_COPY_KEYS: tuple[str, ...] = (
     "hokatsu_explained",
     "anonymous_ok",
     "retention_notice",
+    # following the thread, reporters, out of hours, programmes, dates (issue 14)
+    "town_noted",
+    "ask_ban",
+    "elsewhere",
+    "national_lines_intro",
+    "where_to_go",
+    "third_party_ask",
+    "third_party_window",
+    "third_party_windows_all",
+    "third_party_noted",
+    "claimed_out_of_hours",
+    "claimed_emergency_tail",
+    "programmes_money",
+    "programmes_housing",
+    "programmes_food",
+    "programmes_contact",
+    "urgent_intro_other",
+    "ask_am_pm",
+    "opening_hours",
+    "easy_japanese_window",
+    "en_urgent_intro",
+    "en_urgent_intro_other",
+    "en_urgent_staff_open",
+    "en_urgent_staff_closed",
+    "en_hotline_dv_plus",
+    "en_hotline_yorisoi",
+    "en_hotline_inochi_navi",
+    "en_hotline_inochi_free",
+    "en_hotline_kokoro_dial",
+    "en_hours_other",
+    "en_welcome",
+    "en_hours",
+    "en_cost",
+    "en_worry_ack",
+    "en_worry_ack_general",
+    "en_centre_explained",
+    "en_ask_town",
+    "en_your_centre",
+    "en_all_centres",
+    "en_town_unknown",
+    "en_elsewhere",
+    "en_programmes_money",
+    "en_offer",
+    "en_handoff",
+    "en_out_of_hours",
+    "en_booking",
+    "en_not_understood",
+    "en_privacy",
 )
 
 # The "phone_via" value meaning: use the resident's district 地域包括支援センター.
@@ -420,8 +468,20 @@ class ContentPack(_Model):
     situations: list[Situation] = Field(default_factory=list)
     open_now: OpenNow
     copy_: dict[str, str] = Field(alias="copy")
+    # Button labels, topic words and message fragments (copy.toml [labels]); not sentences.
+    labels: dict[str, str] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            try:
+                _placeholders(text)
+            except ValueError as exc:
+                raise ValueError(f"label {key!r} has a broken {{placeholder}}: {exc}") from exc
+        return value
 
     @field_validator("copy_")
     @classmethod
@@ -512,11 +572,10 @@ class ContentPack(_Model):
         return dict(self.copy_)
 
     def text(self, key: str, **values: object) -> str:
-        """Message copy for ``key``, with ``{placeholders}`` filled from ``values``."""
-        try:
-            template = self.copy_[key]
-        except KeyError:
-            raise KeyError(f"content pack {self.meta.id!r} has no message copy {key!r}") from None
+        """Message copy (or a label) for ``key``, with ``{placeholders}`` filled from ``values``."""
+        template = self.copy_.get(key, self.labels.get(key))
+        if template is None:
+            raise KeyError(f"content pack {self.meta.id!r} has no message copy {key!r}")
         return template.format(**values) if values or _placeholders(template) else template
 
     def agency(self, agency_id: str) -> Agency:

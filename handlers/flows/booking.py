@@ -75,9 +75,18 @@ def window_name(pack: ContentPack, window_id: str) -> str:
     return agency.name if agency else window_id
 
 
+def _t(key: str, **values: object) -> str:
+    """Resident-facing words come from the content pack (copy.toml, keys booking_*)."""
+    return load_pack().text(key, **values)
+
+
+def _button(key: str, data: str, **values: object) -> QuickReply:
+    return QuickReply(_t(key, **values), data=data)
+
+
 def window_label(agency: Agency) -> str:
     if agency.kind == "comprehensive_center" and agency.district_label:
-        return f"{agency.district_label}の包括センター"
+        return _t("booking_center_label", district=agency.district_label)
     return agency.name
 
 
@@ -93,28 +102,30 @@ def mode_note(pack: ContentPack, slot: Slot, callback: str | None) -> str | None
     agency = window(pack, slot.window_id)
     phone = pack.phone_for(agency) if agency else None
     if slot.mode == "phone" and callback != "phone":
-        return f"お時間になりましたら {phone} にお電話ください。" if phone else None
+        return _t("booking_mode_call_us", phone=phone) if phone else None
     if slot.mode == "phone":
-        return "お時間になりましたら、担当者からお電話します。"
+        return _t("booking_mode_we_call")
     if slot.mode == "online":
-        return "オンラインでの参加方法は、担当者からLINEでお知らせします。"
+        return _t("booking_mode_online")
     if slot.mode == "home_visit":
-        return "伺う場所は、担当者からご連絡してお聞きします。"
+        return _t("booking_mode_home_visit")
     return None
 
 
 def describe(pack: ContentPack, slot: Slot, details: BookingDetails | None = None) -> str:
     lines = [
-        f"窓口: {window_name(pack, slot.window_id)}",
-        f"日時: {when_text(slot)}",
-        f"方法: {MODES.get(slot.mode, slot.mode)}",
+        pack.text("booking_detail_window", value=window_name(pack, slot.window_id)),
+        pack.text("booking_detail_when", value=when_text(slot)),
+        pack.text("booking_detail_mode", value=MODES.get(slot.mode, slot.mode)),
     ]
     if place := place_text(pack, slot):
-        lines.append(f"場所: {place}")
+        lines.append(pack.text("booking_detail_place", value=place))
     if details is not None:
-        lines.append(f"お名前: {details.nickname or 'なし(なくても大丈夫です)'}")
-        contact = "お電話 " + details.contact_phone if details.contact_phone else "LINE"
-        lines.append(f"ご連絡: {contact}")
+        name = details.nickname or pack.text("booking_detail_no_name")
+        lines.append(pack.text("booking_detail_name", value=name))
+        contact = (pack.text("booking_contact_phone", phone=details.contact_phone)
+                   if details.contact_phone else pack.text("booking_contact_line"))
+        lines.append(pack.text("booking_detail_contact", value=contact))
     return "\n".join(lines)
 
 
@@ -163,11 +174,11 @@ def start(turn: Turn) -> list[Reply] | None:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     # A time said with the request (来週の火曜に予約したい) is kept until a window is chosen.
     conversation.enter(state, FLOW, "window", turn.now, data={"wish": wish} if wish else None)
-    text = "ご予約ですね。ありがとうございます。\nどちらの窓口でご相談されますか。"
+    text = pack.text("booking_choose_window")
     if best is not None:
-        text += f"\nお話の内容やお住まいからは、{best.name}がおすすめです。"
+        text += "\n" + pack.text("booking_recommended", window=best.name)
     buttons = [QuickReply(window_label(a), data=encode(FLOW, "win", a.id)) for a in windows[:10]]
-    return [Reply(text, [*buttons, QuickReply("やめる", data=encode(FLOW, "stop"))])]
+    return [Reply(text, [*buttons, _button("booking_button_stop", encode(FLOW, "stop"))])]
 
 
 # -- offering slots -----------------------------------------------------------------------
@@ -190,23 +201,22 @@ def slot_list(
     if not slots:
         agency = window(pack, window_id)
         phone = pack.phone_for(agency) if agency else None
-        text = (f"{intro}\n申し訳ありません。{window_name(pack, window_id)}は、"
-                "いまご予約いただける空きがありません。")
+        text = f"{intro}\n" + pack.text("booking_no_slots", window=window_name(pack, window_id))
         if phone:
-            text += f"\nお急ぎのときは、お電話({phone})でもご相談いただけます。"
-        return [Reply(text, [QuickReply("やめる", data=encode(FLOW, "stop"))])]
+            text += "\n" + pack.text("booking_phone_instead", phone=phone)
+        return [Reply(text, [_button("booking_button_stop", encode(FLOW, "stop"))])]
     last = int(slots[-1].starts_at.timestamp())
     first = local(slots[0].starts_at)
     buttons = _slot_buttons(slots, move) + [
-        QuickReply("もっと先の日時", data=encode(FLOW, "more", window_id, last, move or None)),
-        QuickReply("やめる", data=encode(FLOW, "stop")),
+        _button("booking_button_later", encode(FLOW, "more", window_id, last, move or None)),
+        _button("booking_button_stop", encode(FLOW, "stop")),
     ]
     picker = DatetimePicker(
-        "日時を指定する", data=encode(FLOW, "pick", window_id, move or None), initial=first,
+        pack.text("booking_button_pick"), data=encode(FLOW, "pick", window_id, move or None),
+        initial=first,
         min=local(turn.now + LEAD), max=local(turn.now + PICKER_SPAN),
     )
-    text = (f"{intro}\nご都合のよい日時を選んでください。"
-            "「来週の火曜の午後」「12/5の14時」のように書いて送っていただいても、空きをお探しします。")
+    text = f"{intro}\n" + pack.text("booking_choose_slot")
     return [Reply(text, buttons, [picker])]
 
 
@@ -217,7 +227,7 @@ def offer_slots(
     earliest = max(after or turn.now, turn.now + LEAD)
     slots = bookings.open_slots(turn.session, window_id, after=earliest, limit=OFFERED)
     name = window_name(load_pack(), window_id)
-    return slot_list(turn, window_id, slots, intro or f"{name}の空いている日時です。", move)
+    return slot_list(turn, window_id, slots, intro or _t("booking_open_slots", window=name), move)
 
 
 def slots_for_wish(
@@ -230,9 +240,8 @@ def slots_for_wish(
     if exact and len(slots) == 1:
         return confirm(turn, slots[0], move)
     if exact:
-        return slot_list(turn, window_id, slots, "ご希望の時間帯で空いているのはこちらです。", move)
-    return slot_list(turn, window_id, slots,
-                     "ご希望の時間には空きがありませんでした。近い日時はこちらです。", move)
+        return slot_list(turn, window_id, slots, _t("booking_wish_found"), move)
+    return slot_list(turn, window_id, slots, _t("booking_wish_nearest"), move)
 
 
 # -- confirming and booking ---------------------------------------------------------------
@@ -252,22 +261,20 @@ def confirm(turn: Turn, slot: Slot, move: int | None) -> list[Reply]:
     conversation.enter(state, FLOW, "confirm", turn.now, data=data)
     details = _details(data)
     chosen = (slot.id, move or None)
-    lead = "次の日時に変更します。" if move else "次の内容でご予約します。"
-    lead += "よろしいですか。"
+    lead = pack.text("booking_confirm_move" if move else "booking_confirm_new")
     text = f"{lead}\n{describe(pack, slot, details)}"
     if note := mode_note(pack, slot, details.callback):
         text += f"\n{note}"
-    text += "\nお名前やお電話番号は、なくても大丈夫です。"
-    contact = (QuickReply("連絡はLINEで", data=encode(FLOW, "cb", "line", *chosen))
+    text += "\n" + pack.text("booking_details_optional")
+    contact = (_button("booking_button_contact_line", encode(FLOW, "cb", "line", *chosen))
                if details.callback == "phone"
-               else QuickReply("電話で連絡がほしい", data=encode(FLOW, "cb", "phone", *chosen)))
+               else _button("booking_button_contact_phone", encode(FLOW, "cb", "phone", *chosen)))
     return [Reply(text, [
-        QuickReply("予約する", data=encode(FLOW, "ok", *chosen)),
-        QuickReply("お名前を伝える", data=encode(FLOW, "name", *chosen)),
+        _button("booking_button_book", encode(FLOW, "ok", *chosen)),
+        _button("booking_button_name", encode(FLOW, "name", *chosen)),
         contact,
-        QuickReply("ほかの日時にする", data=encode(FLOW, "win", slot.window_id,
-                                                              move or None)),
-        QuickReply("やめる", data=encode(FLOW, "stop")),
+        _button("booking_button_other_time", encode(FLOW, "win", slot.window_id, move or None)),
+        _button("booking_button_stop", encode(FLOW, "stop")),
     ])]
 
 
@@ -278,7 +285,7 @@ def do_book(turn: Turn, slot_id: int, move: int | None) -> list[Reply]:
     details = _details(state.data) if same else BookingDetails()
     moving = bookings.owned_booking(turn.session, turn.resident, move) if move else None
     if move and moving is None:
-        return [Reply("変更するご予約が見つかりませんでした。", [_check_button()])]
+        return [Reply(pack.text("booking_move_not_found"), [_check_button()])]
     if moving is not None and details == BookingDetails():  # a move keeps what was said
         details = BookingDetails(moving.nickname, moving.callback, moving.contact_phone)
     try:
@@ -290,17 +297,18 @@ def do_book(turn: Turn, slot_id: int, move: int | None) -> list[Reply]:
         return _refused(turn, exc.code, slot_id, move)
     conversation.clear(state, turn.now)
     slot = turn.session.get(Slot, booking.slot_id)
-    head = "ご予約を変更しました。" if moving else "ご予約を承りました。ありがとうございます。"
+    head = pack.text("booking_moved" if moving else "booking_booked")
     text = f"{head}\n{describe(pack, slot, details)}"
     if note := mode_note(pack, slot, details.callback):
         text += f"\n{note}"
-    text += ("\n前日の夕方と1時間前に、LINEでお知らせします。"
-             "\n変更やキャンセルは「予約を確認」と送ってください。")
+    text += "\n" + pack.text("booking_booked_after")
     return [Reply(text, [_check_button()])]
 
 
 def _check_button() -> QuickReply:
-    return QuickReply("予約を確認", text="予約を確認")
+    # A text button: what it sends is read by nlu as change_booking.
+    label = _t("booking_button_check")
+    return QuickReply(label, text=label)
 
 
 def _refused(
@@ -308,21 +316,16 @@ def _refused(
 ) -> list[Reply]:
     slot = turn.session.get(Slot, slot_id) if slot_id else None
     if code == "limit":
-        return [Reply(
-            f"ご予約は同時に{bookings.MAX_FUTURE_BOOKINGS}件までお受けしています。"
-            "今のご予約の変更やキャンセルはこちらからどうぞ。", [_check_button()],
-        )]
+        return [Reply(_t("booking_limit", limit=bookings.MAX_FUTURE_BOOKINGS),
+                      [_check_button()])]
     if code == "duplicate":
-        return [Reply("その日時は、すでにご予約いただいています。", [_check_button()])]
+        return [Reply(_t("booking_duplicate"), [_check_button()])]
     if slot is None:
-        return [Reply("その枠が見つかりませんでした。もう一度「予約したい」と送ってください。")]
-    reasons = {
-        "full": f"申し訳ありません。{when_text(slot)}は、"
-                "ちょうどほかの方のご予約で埋まってしまいました。",
-        "past": f"{when_text(slot)}は、受付を締め切りました。",
-        "closed": f"{when_text(slot)}の受付は、取りやめになりました。",
-    }
-    intro = reasons.get(code, "ご予約できませんでした。") + "\nほかの空いている日時はこちらです。"
+        return [Reply(_t("booking_slot_missing"))]
+    reason = {"full": "booking_slot_full", "past": "booking_slot_past",
+              "closed": "booking_slot_closed"}.get(code)
+    intro = (_t(reason, when=when_text(slot)) if reason else _t("booking_failed"))
+    intro += "\n" + _t("booking_other_slots")
     return offer_slots(turn, slot.window_id, move, intro=intro)
 
 
@@ -338,7 +341,7 @@ def on_postback(turn: Turn) -> list[Reply] | None:
     action, args = turn.postback.arg(0), list(turn.postback.args[1:])
     handler = _ACTIONS.get(action)
     if handler is None:
-        return [Reply("ごめんなさい、もう一度お試しください。", [_check_button()])]
+        return [Reply(_t("booking_try_again"), [_check_button()])]
     return handler(turn, args)
 
 
@@ -418,7 +421,7 @@ def _pick(turn: Turn, args: list[str]) -> list[Reply]:
     except ValueError:
         return offer_slots(turn, window_id, move)
     if wished <= turn.now:
-        return offer_slots(turn, window_id, move, intro="その日時はもう過ぎています。")
+        return offer_slots(turn, window_id, move, intro=_t("booking_picked_past"))
     return slots_for_wish(turn, window_id, [(wished, wished + timedelta(minutes=1))], move)
 
 
@@ -430,15 +433,13 @@ def _ok(turn: Turn, args: list[str]) -> list[Reply]:
 
 
 def _name(turn: Turn, args: list[str]) -> list[Reply]:
-    return _ask_detail(turn, args, "name",
-                       "お呼びするお名前を書いて送ってください。ニックネームやイニシャルで大丈夫です。")
+    return _ask_detail(turn, args, "name", _t("booking_ask_name"))
 
 
 def _callback(turn: Turn, args: list[str]) -> list[Reply]:
     choice, rest = (args[0] if args else "line"), args[1:]
     if choice == "phone":
-        return _ask_detail(turn, rest, "phone",
-                           "おかけするお電話番号を書いて送ってください。ご予約の連絡にだけ使います。")
+        return _ask_detail(turn, rest, "phone", _t("booking_ask_phone"))
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     state.data = {**state.data, "callback": "line", "phone": None}
     return _back_to_confirm(turn, rest)
@@ -451,8 +452,8 @@ def _ask_detail(turn: Turn, args: list[str], step: str, question: str) -> list[R
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     conversation.enter(state, FLOW, step, turn.now,
                        data={**state.data, "slot": slot_id, "move": move})
-    return [Reply(question, [QuickReply("なしで進める",
-                                        data=encode(FLOW, "back", slot_id, move or None))])]
+    skip = _button("booking_button_skip", encode(FLOW, "back", slot_id, move or None))
+    return [Reply(question, [skip])]
 
 
 def _back_to_confirm(turn: Turn, args: list[str]) -> list[Reply]:
@@ -464,9 +465,9 @@ def _stop(turn: Turn, args: list[str]) -> list[Reply]:
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     if state.flow == FLOW:
         conversation.clear(state, turn.now)
-    text = "予約の手続きをやめました。またいつでもお声がけください。"
+    text = _t("booking_stopped")
     if bookings.future_bookings(turn.session, turn.resident, turn.now):
-        text += "\nすでにあるご予約はそのままです。確認や変更は「予約を確認」からどうぞ。"
+        text += "\n" + _t("booking_stopped_kept")
         return [Reply(text, [_check_button()])]
     return [Reply(text)]
 
@@ -483,8 +484,9 @@ def manage(turn: Turn) -> list[Reply]:
     pack = load_pack()
     held = bookings.future_bookings(turn.session, turn.resident, turn.now)
     if not held:
-        return [Reply("いま予定されているご予約はありません。",
-                      [QuickReply("予約する", text="予約したい")])]
+        return [Reply(pack.text("booking_none_held"),
+                      [QuickReply(pack.text("booking_button_book"),
+                                  text=pack.text("booking_button_start"))])]
     text = turn.inbound.text or ""
     if len(held) == 1:
         booking = held[0]
@@ -493,18 +495,21 @@ def manage(turn: Turn) -> list[Reply]:
         if _WANTS_MOVE.search(text):
             return _move(turn, [str(booking.id)])
         slot = turn.session.get(Slot, booking.slot_id)
-        return [Reply(f"ご予約は次のとおりです。\n{describe(pack, slot)}", [
-            QuickReply("時間を変える", data=encode(FLOW, "move", booking.id)),
-            QuickReply("キャンセルする", data=encode(FLOW, "cancel", booking.id)),
-            QuickReply("このままでOK", data=encode(FLOW, "keep")),
+        return [Reply(pack.text("booking_held") + f"\n{describe(pack, slot)}", [
+            _button("booking_button_move", encode(FLOW, "move", booking.id)),
+            _button("booking_button_cancel", encode(FLOW, "cancel", booking.id)),
+            _button("booking_button_keep", encode(FLOW, "keep")),
         ])]
-    lines, buttons = ["ご予約は次のとおりです。"], []
+    lines, buttons = [pack.text("booking_held")], []
     for number, booking in enumerate(held, start=1):
         slot = turn.session.get(Slot, booking.slot_id)
         lines.append(f"{number}. {_booking_line(pack, booking, slot)}")
-        buttons += [QuickReply(f"{number}の時間を変える", data=encode(FLOW, "move", booking.id)),
-                    QuickReply(f"{number}をキャンセル", data=encode(FLOW, "cancel", booking.id))]
-    keep = QuickReply("このままでOK", data=encode(FLOW, "keep"))
+        buttons += [
+            _button("booking_button_move_n", encode(FLOW, "move", booking.id), number=number),
+            _button("booking_button_cancel_n", encode(FLOW, "cancel", booking.id),
+                    number=number),
+        ]
+    keep = _button("booking_button_keep", encode(FLOW, "keep"))
     return [Reply("\n".join(lines), [*buttons, keep])]
 
 
@@ -519,12 +524,11 @@ def _owned(turn: Turn, args: list[str]) -> Booking | None:
 def _ask_cancel(turn: Turn, args: list[str]) -> list[Reply]:
     booking = _owned(turn, args)
     if booking is None:
-        return [Reply("そのご予約は見つかりませんでした(すでにキャンセル済みかもしれません)。",
-                      [_check_button()])]
+        return [Reply(_t("booking_cancel_not_found"), [_check_button()])]
     slot = turn.session.get(Slot, booking.slot_id)
-    return [Reply(f"{when_text(slot)}のご予約をキャンセルしますか。", [
-        QuickReply("キャンセルする", data=encode(FLOW, "cancelok", booking.id)),
-        QuickReply("やめておく", data=encode(FLOW, "keep")),
+    return [Reply(_t("booking_ask_cancel", when=when_text(slot)), [
+        _button("booking_button_cancel", encode(FLOW, "cancelok", booking.id)),
+        _button("booking_button_dont_cancel", encode(FLOW, "keep")),
     ])]
 
 
@@ -533,29 +537,26 @@ def _cancel_ok(turn: Turn, args: list[str]) -> list[Reply]:
     if booking is None or not bookings.cancel_booking(
         turn.session, booking, now=turn.now, by="resident"
     ):
-        return [Reply("そのご予約は、すでにキャンセルされています。")]
+        return [Reply(_t("booking_already_cancelled"))]
     slot = turn.session.get(Slot, booking.slot_id)
-    return [Reply(
-        f"{when_text(slot)}のご予約をキャンセルしました。ご連絡ありがとうございます。"
-        "\nまたいつでもご予約いただけます。",
-        [QuickReply("別の日時で予約", data=encode(FLOW, "win", booking.window_id))],
-    )]
+    return [Reply(_t("booking_cancelled", when=when_text(slot)),
+                  [_button("booking_button_rebook", encode(FLOW, "win", booking.window_id))])]
 
 
 def _move(turn: Turn, args: list[str]) -> list[Reply]:
     booking = _owned(turn, args)
     if booking is None:
-        return [Reply("変更するご予約が見つかりませんでした。", [_check_button()])]
+        return [Reply(_t("booking_move_not_found"), [_check_button()])]
     slot = turn.session.get(Slot, booking.slot_id)
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     state.data = {"nickname": booking.nickname, "callback": booking.callback,
                   "phone": booking.contact_phone}  # what the resident said carries over
     return offer_slots(turn, booking.window_id, booking.id,
-                       intro=f"{when_text(slot)}のご予約を変更します。新しい日時を選んでください。")
+                       intro=_t("booking_move_intro", when=when_text(slot)))
 
 
 def _keep(turn: Turn, args: list[str]) -> list[Reply]:
-    return [Reply("承知しました。ご予約はそのままです。当日お待ちしています。")]
+    return [Reply(_t("booking_kept"))]
 
 
 _ACTIONS = {
@@ -602,7 +603,7 @@ def on_text(turn: Turn) -> list[Reply] | None:
         return manage(turn)
     if analysis is not None and analysis.intent == "book":
         if data.get("window"):  # asked again mid-way: carry on where we were
-            return offer_slots(turn, data["window"], move, intro="ご予約の続きです。")
+            return offer_slots(turn, data["window"], move, intro=_t("booking_continue"))
         return start(turn)
     return None  # not a booking answer: let the rest of the bot reply; state stays
 
@@ -612,8 +613,8 @@ def _phone_answer(turn: Turn, data: dict) -> list[Reply]:
     move = data.get("move")
     args = [str(data.get("slot")), *([str(move)] if move else [])]
     if found is None:
-        return [Reply("お電話番号が読み取れませんでした。例: 090-1234-5678",
-                      [QuickReply("LINEでの連絡にする", data=encode(FLOW, "cb", "line", *args))])]
+        return [Reply(_t("booking_phone_unreadable"),
+                      [_button("booking_button_use_line", encode(FLOW, "cb", "line", *args))])]
     state = conversation.load(turn.session, turn.resident.id, turn.now)
     state.data = {**data, "callback": "phone", "phone": found.group(0)}
     return _back_to_confirm(turn, args)
@@ -627,23 +628,25 @@ def reminder_replies(session: Session, booking: Booking, now: datetime) -> list[
     slot = session.get(Slot, booking.slot_id)
     today = local(now).date()
     day = local(slot.starts_at).date()
-    relative = {0: "本日", 1: "明日"}.get((day - today).days, day_text(slot.starts_at))
-    text = (f"ご予約のお知らせです。{relative} {local(slot.starts_at):%H:%M}から、"
-            f"ご相談のご予約があります。\n{describe(pack, slot)}")
+    relative = {0: pack.text("booking_reminder_today"),
+                1: pack.text("booking_reminder_tomorrow")}.get((day - today).days,
+                                                             day_text(slot.starts_at))
+    text = pack.text("booking_reminder", day=relative,
+                     time=f"{local(slot.starts_at):%H:%M}") + f"\n{describe(pack, slot)}"
     details = BookingDetails(callback=booking.callback, contact_phone=booking.contact_phone)
     if note := mode_note(pack, slot, details.callback):
         text += f"\n{note}"
-    text += "\nご都合が悪くなったときは、お気軽にお知らせください。"
+    text += "\n" + pack.text("booking_reminder_after")
     return [Reply(text, [_check_button(),
-                         QuickReply("キャンセルしたい", data=encode(FLOW, "cancel", booking.id))])]
+                         _button("booking_button_want_cancel",
+                                 encode(FLOW, "cancel", booking.id))])]
 
 
 def slot_cancelled_replies(session: Session, booking: Booking, slot: Slot) -> list[Reply]:
     name = window_name(load_pack(), slot.window_id)
-    text = (f"大切なお知らせです。{when_text(slot)}の{name}でのご予約は、"
-            "窓口の都合により取りやめとなりました。ご迷惑をおかけし、申し訳ありません。"
-            "\nよろしければ、別の日時をお選びください。")
-    return [Reply(text, [QuickReply("別の日時を選ぶ", data=encode(FLOW, "win", slot.window_id))])]
+    text = _t("booking_slot_withdrawn", when=when_text(slot), window=name)
+    return [Reply(text, [_button("booking_button_choose_other",
+                                 encode(FLOW, "win", slot.window_id))])]
 
 
 def notify_cancelled(

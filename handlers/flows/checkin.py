@@ -13,6 +13,7 @@ import unicodedata
 from datetime import time
 
 from handlers import casework, registry
+from handlers.content import load_pack
 from handlers.flows.safety import urgent
 from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
@@ -23,59 +24,27 @@ from storage.models import Checkin, CheckinEnrolment
 
 FLOW = "checkin"  # the postback prefix
 
-# -- what the bot says ---------------------------------------------------------------
+# What the bot says is in the content pack (copy.toml, keys checkin_*).
+ANSWER_KEYS = {"ok": "checkin_answer_ok", "uneasy": "checkin_answer_uneasy",
+               "unwell": "checkin_answer_uneasy", "talk": "checkin_answer_talk"}
 
-CHECKIN_TEXT = (
-    "{greeting}。まどぐちの見守りです。\n"
-    "お変わりありませんか？ 下のボタンから、ひとことお返事ください。"
-)
-REMINDER_TEXT = (
-    "先ほどのお声がけ、ご覧になれましたか。\nボタンを押していただくだけで大丈夫です。"
-    "お返事がないときは、相談員からご様子を伺うことがあります。"
-)
-ANSWER_TEXTS = {
-    "ok": "お返事ありがとうございます。お元気そうで安心しました。また次回お声がけしますね。",
-    "uneasy": (
-        "教えてくださって、ありがとうございます。担当の相談員にお伝えしました。"
-        "こちらからご連絡しますので、少しお待ちください。\n"
-        "気になることを、ここに書いていただいても大丈夫です。"
-        "具合が急に悪くなったときは、119番にお電話ください。"
-    ),
-    "talk": (
-        "ありがとうございます。相談員にお伝えしました。順番にご連絡しますので、"
-        "少しお待ちください。\nお話ししたいことを、ここに書いていただいても大丈夫です。"
-    ),
-}
-ANSWER_TEXTS["unwell"] = ANSWER_TEXTS["uneasy"]
-ALREADY_TEXT = "お返事はもう届いています。ありがとうございます。"
-EXPLAIN_TEXT = (
-    "見守りのお声がけについてご説明します。\n"
-    "・決まった日時に、LINEで「お変わりありませんか」とお声がけします。\n"
-    "・ボタンでお返事いただくだけで大丈夫です。\n"
-    "・お返事がないときは、もう一度お声がけします。それでもお返事がないときは、"
-    "市の相談員がご様子を確かめます。\n"
-    "・お返事の記録は、担当の相談員だけが見ます。\n"
-    "・夜9時から朝8時までは、お送りしません。\n"
-    "・いつでもお休みしたり、やめたりできます。\n"
-    "申し込みますか？"
-)
-ENROLLED_TEXT = (
-    "お申し込みありがとうございます。{schedule}にお声がけします。\n"
-    "回数を変えたいときは、下から選んでください。"
-)
-PLAN_TEXT = "わかりました。{schedule}にお声がけします。"
-DECLINED_TEXT = "わかりました。またいつでも「見守りを申し込みたい」とお送りください。"
-END_ASK_TEXT = "見守りのお声がけを、やめますか？"
-ENDED_TEXT = "見守りのお声がけをやめました。これまでありがとうございました。またいつでもどうぞ。"
-KEPT_TEXT = "わかりました。これまでどおりお声がけします。"
-NOT_ENROLLED_TEXT = "いまは見守りのお声がけをしていません。"
+
+def _t(key: str, **values: object) -> str:
+    return load_pack().text(key, **values)
+
+
+def _button(key: str, *args: object) -> QuickReply:
+    label = _t(key)
+    return QuickReply(label=label, data=encode(FLOW, *args), text=label)
+
 
 DEFAULT_AT = time(10, 0)
-# How often, for residents who enrol themselves (staff can set any schedule).
+# How often, for residents who enrol themselves (staff can set any schedule): the weekdays,
+# and the pack's label key.
 PLANS: dict[str, tuple[str, tuple[int, ...]]] = {
-    "daily": ("毎日", (0, 1, 2, 3, 4, 5, 6)),
-    "mon_thu": ("月・木", (0, 3)),
-    "mon": ("毎週月曜", (0,)),
+    "daily": ("checkin_plan_daily", (0, 1, 2, 3, 4, 5, 6)),
+    "mon_thu": ("checkin_plan_mon_thu", (0, 3)),
+    "mon": ("checkin_plan_mon", (0,)),
 }
 DEFAULT_PLAN = "mon_thu"
 
@@ -90,25 +59,25 @@ END_WORDS = re.compile(
 
 def greeting_for(hour: int) -> str:
     if 4 <= hour < 11:
-        return "おはようございます"
-    return "こんにちは" if hour < 18 else "こんばんは"
+        return _t("checkin_greeting_morning")
+    return _t("checkin_greeting_day" if hour < 18 else "checkin_greeting_evening")
 
 
 def answer_buttons(checkin_id: int) -> list[QuickReply]:
     return [
-        QuickReply(label="元気です", data=encode(FLOW, "ok", checkin_id), text="元気です"),
-        QuickReply(label="少し不安", data=encode(FLOW, "uneasy", checkin_id), text="少し不安"),
-        QuickReply(label="話したい", data=encode(FLOW, "talk", checkin_id), text="話したい"),
+        _button("checkin_button_ok", "ok", checkin_id),
+        _button("checkin_button_uneasy", "uneasy", checkin_id),
+        _button("checkin_button_talk", "talk", checkin_id),
     ]
 
 
 def checkin_replies(checkin_id: int, local_hour: int) -> list[Reply]:
-    text = CHECKIN_TEXT.format(greeting=greeting_for(local_hour))
+    text = _t("checkin_message", greeting=greeting_for(local_hour))
     return [Reply(text, answer_buttons(checkin_id))]
 
 
 def reminder_replies(checkin_id: int) -> list[Reply]:
-    return [Reply(REMINDER_TEXT, answer_buttons(checkin_id))]
+    return [Reply(_t("checkin_reminder"), answer_buttons(checkin_id))]
 
 
 # -- answers -------------------------------------------------------------------------
@@ -132,7 +101,7 @@ def _button_answer(turn: Turn, answer: str, checkin_id: str) -> list[Reply]:
     checkin = turn.session.get(Checkin, int(checkin_id), with_for_update=True) \
         if checkin_id.isdigit() else None
     if checkin is None or checkin.resident_id != turn.resident.id:
-        return [Reply(ALREADY_TEXT)]
+        return [Reply(_t("checkin_already"))]
     return answer_checkin(turn, checkin, answer)
 
 
@@ -156,7 +125,7 @@ def answer_checkin(turn: Turn, checkin: Checkin, answer: str) -> list[Reply]:
     """Record an answer once; a worry opens (or joins) a case for the case team."""
     late = checkin.status == "escalated"
     if not store.record_answer(checkin, answer, turn.now):
-        return [Reply(ALREADY_TEXT)]
+        return [Reply(_t("checkin_already"))]
     if answer != "ok":
         case = open_checkin_case(turn, answer)
         checkin.case_id = case.id
@@ -166,7 +135,7 @@ def answer_checkin(turn: Turn, checkin: Checkin, answer: str) -> list[Reply]:
             casework.add_note(turn.session, case, None,
                               "見守り: エスカレーション後に「元気です」と返答がありました。",
                               turn.now)
-    return [Reply(ANSWER_TEXTS[answer])]
+    return [Reply(_t(ANSWER_KEYS[answer]))]
 
 
 def open_checkin_case(turn: Turn, answer: str) -> cases.Case:
@@ -194,26 +163,25 @@ def wants_to_end(text: str | None) -> bool:
 
 
 def explain() -> list[Reply]:
-    return [Reply(EXPLAIN_TEXT, [
-        QuickReply(label="申し込む", data=encode(FLOW, "enrol", "yes"), text="申し込む"),
-        QuickReply(label="やめておく", data=encode(FLOW, "enrol", "no"), text="やめておく"),
+    return [Reply(_t("checkin_explain"), [
+        _button("checkin_button_enrol", "enrol", "yes"),
+        _button("checkin_button_not_now", "enrol", "no"),
     ])]
 
 
 def _plan_buttons() -> list[QuickReply]:
-    return [QuickReply(label=label, data=encode(FLOW, "plan", key), text=label)
-            for key, (label, _) in PLANS.items()]
+    return [_button(label_key, "plan", key) for key, (label_key, _) in PLANS.items()]
 
 
 def _enrol_step(turn: Turn, step: str) -> list[Reply]:
     if step == "no":
-        return [Reply(DECLINED_TEXT)]
+        return [Reply(_t("checkin_declined"))]
     if step != "yes":
         return explain()
     schedule = store.Schedule.weekly(PLANS[DEFAULT_PLAN][1], DEFAULT_AT)
     store.enrol(turn.session, turn.resident, schedule, consent_by="本人（LINEで同意）",
                 consent_at=turn.now, now=turn.now)
-    return [Reply(ENROLLED_TEXT.format(schedule=schedule.describe()), _plan_buttons())]
+    return [Reply(_t("checkin_enrolled", schedule=schedule.describe()), _plan_buttons())]
 
 
 def _choose_plan(turn: Turn, key: str) -> list[Reply]:
@@ -222,21 +190,21 @@ def _choose_plan(turn: Turn, key: str) -> list[Reply]:
         return explain()
     schedule = store.Schedule.weekly(PLANS[key][1], store.parse_hhmm(enrolment.at_time))
     store.change_schedule(turn.session, enrolment, schedule, turn.now)
-    return [Reply(PLAN_TEXT.format(schedule=schedule.describe()))]
+    return [Reply(_t("checkin_plan_changed", schedule=schedule.describe()))]
 
 
 def _end_step(turn: Turn, step: str) -> list[Reply]:
     enrolment = store.current_enrolment(turn.session, turn.resident.id)
     if enrolment is None:
-        return [Reply(NOT_ENROLLED_TEXT)]
+        return [Reply(_t("checkin_not_enrolled"))]
     if step == "yes":
         store.end(turn.session, enrolment, "本人の希望（LINE）", turn.now)
-        return [Reply(ENDED_TEXT)]
+        return [Reply(_t("checkin_ended"))]
     if step == "no":
-        return [Reply(KEPT_TEXT)]
-    return [Reply(END_ASK_TEXT, [
-        QuickReply(label="やめる", data=encode(FLOW, "end", "yes"), text="やめる"),
-        QuickReply(label="続ける", data=encode(FLOW, "end", "no"), text="続ける"),
+        return [Reply(_t("checkin_kept"))]
+    return [Reply(_t("checkin_end_ask"), [
+        _button("checkin_button_end", "end", "yes"),
+        _button("checkin_button_continue", "end", "no"),
     ])]
 
 
@@ -248,8 +216,7 @@ def enrolment_request(turn: Turn) -> list[Reply] | None:
         return _end_step(turn, "ask")
     if wants_to_enrol(text):
         if _active(store.current_enrolment(turn.session, turn.resident.id)):
-            return [Reply("見守りのお声がけは、もうお申し込みいただいています。"
-                          "回数を変えるときは、下から選んでください。", _plan_buttons())]
+            return [Reply(_t("checkin_already_enrolled"), _plan_buttons())]
         return explain()
     return None
 

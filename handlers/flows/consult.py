@@ -52,17 +52,6 @@ _QUESTION = re.compile(r"[?？]|どこ|何|なに|いつ|どう|ですか|ます
 _FOOD = re.compile(r"食べ(る|もの|物)|食料|食費|食事|お米|米が|ごはん|ご飯")
 _MONEY_TOPICS = ("living_hardship", "housing", "employment")
 
-TOPIC_LABELS: dict[str, str] = {
-    "elderly_care": "介護", "dementia": "認知症", "disability": "障がい",
-    "child_parenting": "子育て", "living_hardship": "お金や生活", "employment": "お仕事",
-    "hikikomori": "ひきこもり", "isolation": "孤立や孤独", "housing": "住まい",
-    "health": "からだの健康", "mental_health": "こころの健康", "suicide_risk": "つらい気持ち",
-    "abuse": "虐待", "domestic_violence": "DV", "young_carer": "ヤングケアラー",
-    "double_care": "ダブルケア", "foreign_resident": "ことばや在留", "disaster": "災害や防災",
-    "hoarding": "ごみや住まいの片づけ", "daily_living": "買い物や移動などの暮らし",
-    "rights_advocacy": "お金の管理や権利", "participation": "地域の活動や居場所",
-}
-
 # Someone writing about a person outside their family (nlu's "about" misses some of these).
 _REPORTER = re.compile(
     r"近所|隣の(家|部屋|人)|お隣|民生委員|生徒|児童|担任|教員|先生をして|知人|友人|友達|利用者|入居者"
@@ -127,8 +116,8 @@ def elsewhere(ref: TownRef) -> list[Reply]:
     if muni is not None and muni.prefecture == "東京都":
         office = "区役所"
     lines = [pack.text("national_lines_intro")]
-    lines += [f"・{h.name}：{h.number}（{h.hours}）" for h in
-              (pack.hotline(i) for i in ("yorisoi",))]
+    lines += [f"・{h.name}：{h.number}（{h.hours}）" for h in pack.hotlines
+              if h.id == "yorisoi"]
     return [Reply(pack.text("elsewhere", city=city, office=office)), Reply("\n".join(lines))]
 
 
@@ -313,7 +302,7 @@ def skip_town(turn: Turn) -> list[Reply]:
 
 def _acknowledge(topics: list[str]) -> str:
     pack = load_pack()
-    labels = [TOPIC_LABELS[t] for t in topics if t in TOPIC_LABELS][:3]
+    labels = [pack.text(f"topic_{t}") for t in topics if f"topic_{t}" in pack.labels][:3]
     if not labels:
         return pack.text("consult_ack_general")
     return pack.text("consult_ack", topics="、".join(labels))

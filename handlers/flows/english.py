@@ -181,8 +181,8 @@ def _town_answer(turn: Turn, state) -> list[Reply] | None:
 def _centre_for(turn: Turn, ref, topics: list[str]) -> list[Reply]:
     pack = load_pack()
     if ref.elsewhere:
-        return [Reply(pack.text("en_elsewhere", city=ref.elsewhere,
-                                phone=pack.hotline("yorisoi").number))]
+        phone = next((h.number for h in pack.hotlines if h.id == "yorisoi"), "")
+        return [Reply(pack.text("en_elsewhere", city=ref.elsewhere, phone=phone))]
     status, centers, _ = locate(pack, ref)
     if status != "resolved":
         return _all_centres("en_all_centres")

@@ -24,6 +24,7 @@ from dataclasses import asdict, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from common.vocabulary import TOPIC_LABELS
 from handlers import casework, registry
 from handlers.content import load_pack
 from handlers.flows import english
@@ -45,9 +46,7 @@ WAIT = timedelta(minutes=10)
 REASON_DANGER = "確認の質問に「今、危ない」と回答（{evidence}）"
 REASON_PERSON = "確認の質問に「人と話したい」と回答（{evidence}）"
 REASON_NO_ANSWER = "確認の質問に{minutes}分応答なし（{evidence}）"
-BUTTONS = (("danger", "今、危ない"), ("fine", "そうではない"), ("person", "人と話したい"))
-EN_BUTTONS = (("danger", "In danger now"), ("fine", "No, not now"),
-              ("person", "Talk to a person"))
+ANSWERS = ("danger", "fine", "person")  # the buttons, labelled check_button_<answer>
 
 MAX_TYPED_ANSWER = 30  # characters: a longer message is a new message, not an answer
 # Answers typed instead of tapped. Danger first: 「大丈夫じゃない」 is not 「大丈夫」.
@@ -95,8 +94,9 @@ def check(turn: Turn) -> list[Reply]:
     en = _english(turn)
     question = pack.text("en_check_question" if en else "check_question")
     text = "\n".join([question, open_line_text(turn.now, lines, en)])
+    labels = [(key, pack.text(f"{'en_' if en else ''}check_button_{key}")) for key in ANSWERS]
     buttons = [QuickReply(label=label, data=encode(PREFIX, key, asked.id), text=label)
-               for key, label in (EN_BUTTONS if en else BUTTONS)]
+               for key, label in labels]
     return [Reply(text, buttons)]
 
 
@@ -116,7 +116,7 @@ def _english(turn: Turn) -> bool:
 def tapped(turn: Turn) -> list[Reply] | None:
     answer, check_id = turn.postback.arg(0), turn.postback.int_arg(1)
     asked = turn.session.get(SafetyCheck, check_id) if check_id is not None else None
-    if asked is None or asked.resident_id != turn.resident.id or answer not in dict(BUTTONS):
+    if asked is None or asked.resident_id != turn.resident.id or answer not in ANSWERS:
         return None  # not this resident's question: the dispatcher says the button expired
     return _answer(turn, asked, answer)
 
@@ -260,9 +260,7 @@ def _flow_of(state: Any) -> dict[str, Any]:
 
 
 def _message_id(turn: Turn) -> int | None:
-    if turn.message is not None:
-        return turn.message.id
-    return cases.latest_inbound_id(turn.session, turn.resident)
+    return turn.message.id if turn.message is not None else None
 
 
 def _attach_original(turn: Turn, asked: SafetyCheck) -> None:
@@ -292,8 +290,6 @@ def _attach_to_claimed_case(turn: Turn) -> None:
 
 def _evidence(analysis: Analysis) -> str:
     """What staff see as the reason: nlu's own explanation, else the topics' evidence."""
-    from handlers.flows.consult import TOPIC_LABELS
-
     if analysis.urgent_reason:
         return analysis.urgent_reason
     parts = [f"{TOPIC_LABELS.get(t.id, t.id)}（{'、'.join(t.evidence)}）" if t.evidence

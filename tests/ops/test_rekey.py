@@ -85,7 +85,7 @@ def test_encrypted_columns_are_discovered_from_the_models():
     assert found["inbound_events"] == ["payload"]
     assert {"text", "masked_text"} <= set(found["messages"])
     assert set(found["outbox"]) == {"messages", "reply_token"}
-    assert set(found["cases"]) == {"summary", "urgent_reason", "topic_evidence"}
+    assert {"summary", "urgent_reason", "topic_evidence"} <= set(found["cases"])
     assert found["case_notes"] == ["text"]
     assert "analysis" in found["messages"] and found["conversation_states"] == ["data"]
     assert "checkin_enrolments" in found  # another layer's table, found by type

@@ -248,3 +248,23 @@ def test_the_dashboard_lists_lines_and_answers_nobody_checked_for_a_year(client,
     fire = load_pack_files().hotline("fire_119").name
     assert fire in section and "2025-01-10" in section
     assert load_pack_files().hotline("police_110").name not in section
+
+
+@pytest.mark.parametrize("path", [
+    "/staff/content", "/staff/content/faq", "/staff/content/faq/new",
+    "/staff/content/faq/hokatsu_where", "/staff/content/windows",
+    "/staff/content/windows/east_center", "/staff/content/hours", "/staff/content/hotlines",
+    "/staff/content/hotlines/jidou_189", "/staff/content/copy",
+    "/staff/content/copy/closing", "/staff/content/versions", "/staff/content/versions/1",
+])
+def test_every_content_page_opens_for_an_editor(editor, path):
+    response = editor.get(path)
+    assert response.status_code == 200, path
+    assert "掲載内容" in response.get_data(as_text=True)
+
+
+def test_unknown_entries_are_not_found(editor):
+    for path in ("/staff/content/faq/nope", "/staff/content/windows/nope",
+                 "/staff/content/hotlines/nope", "/staff/content/copy/nope",
+                 "/staff/content/versions/99"):
+        assert editor.get(path).status_code == 404, path

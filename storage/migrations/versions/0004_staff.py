@@ -1,7 +1,7 @@
 """staff session version: logging out ends every copy of a console session
 
 Revision ID: 0004_staff
-Revises: 0006_dialogue, 0007_content (also joins those two heads)
+Revises: 0002_safety
 Create Date: 2026-12-01 12:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_staff'
-down_revision = ('0006_dialogue', '0007_content')
+down_revision = '0002_safety'
 branch_labels = None
 depends_on = None
 
