@@ -116,8 +116,8 @@ def elsewhere(ref: TownRef) -> list[Reply]:
     if muni is not None and muni.prefecture == "東京都":
         office = "区役所"
     lines = [pack.text("national_lines_intro")]
-    lines += [f"・{h.name}：{h.number}（{h.hours}）" for h in
-              (pack.hotline(i) for i in ("yorisoi",))]
+    lines += [f"・{h.name}：{h.number}（{h.hours}）" for h in pack.hotlines
+              if h.id == "yorisoi"]
     return [Reply(pack.text("elsewhere", city=city, office=office)), Reply("\n".join(lines))]
 
 

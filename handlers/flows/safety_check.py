@@ -24,6 +24,7 @@ from dataclasses import asdict, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from common.vocabulary import TOPIC_LABELS
 from handlers import casework, registry
 from handlers.content import load_pack
 from handlers.hotlines import Lines, line_text, listening_line
@@ -226,9 +227,7 @@ def _flow_of(state: Any) -> dict[str, Any]:
 
 
 def _message_id(turn: Turn) -> int | None:
-    if turn.message is not None:
-        return turn.message.id
-    return cases.latest_inbound_id(turn.session, turn.resident)
+    return turn.message.id if turn.message is not None else None
 
 
 def _attach_original(turn: Turn, asked: SafetyCheck) -> None:
@@ -258,8 +257,6 @@ def _attach_to_claimed_case(turn: Turn) -> None:
 
 def _evidence(analysis: Analysis) -> str:
     """What staff see as the reason: nlu's own explanation, else the topics' evidence."""
-    from handlers.flows.consult import TOPIC_LABELS
-
     if analysis.urgent_reason:
         return analysis.urgent_reason
     parts = [f"{TOPIC_LABELS.get(t.id, t.id)}（{'、'.join(t.evidence)}）" if t.evidence

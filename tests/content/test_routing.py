@@ -174,6 +174,13 @@ def test_towns_in_kana_romaji_and_with_a_typo(pack, text, label):
 
 
 @pytest.mark.parametrize(("text", "label"), [
+    ("さくら山3丁目", "東部"), ("小つぼ", "西部"), ("ぬま間", "東部"), ("池ご", "東部"),
+])
+def test_towns_half_in_kana_are_read_by_sudachi(pack, text, label):
+    assert center_label(pack, text) == label
+
+
+@pytest.mark.parametrize(("text", "label"), [
     ("桜山5丁目36番", "中部"), ("桜山5丁目12番", "東部"), ("桜山5-36-1", "中部"),
     ("新宿4丁目10番", "西部"), ("新宿4丁目3番", "中部"), ("新宿四丁目十番", "西部"),
 ])
