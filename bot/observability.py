@@ -287,10 +287,33 @@ def process_registry() -> Any:
     return registry
 
 
-def render_metrics(factory: sessionmaker[Session] | None, goal: Targets | None = None) -> bytes:
+class PushQuotaCollector:
+    """LINE's monthly push quota at scrape time (read at most every 10 minutes): alert on
+    madoguchi_line_push_used / madoguchi_line_push_limit > 0.8."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            quota = self.channel.quota(max_age=600)
+        except Exception as exc:  # LINE unreachable: the other metrics still answer
+            log.warning("metrics: LINE quota not read (%s)", type(exc).__name__)
+            return
+        yield _gauge("madoguchi_line_push_limit",
+                     "LINE's monthly push message quota (-1: no limit)",
+                     -1 if quota.limit is None else quota.limit)
+        yield _gauge("madoguchi_line_push_used", "LINE push messages used this month",
+                     quota.used)
+
+
+def render_metrics(factory: sessionmaker[Session] | None, goal: Targets | None = None,
+                   line: Any = None) -> bytes:
     parts: list[Any] = [process_registry()]
     if factory is not None:
         parts.append(DatabaseCollector(factory, goal or Targets()))
+    if line is not None and hasattr(line, "quota"):
+        parts.append(PushQuotaCollector(line))
     return generate_latest(_Union(*parts))
 
 
@@ -365,7 +388,8 @@ def install(app: Flask) -> None:
         if not allowed:
             return Response("unauthorized", 401, {"WWW-Authenticate": "Bearer"})
         body = render_metrics(svc.factory if svc is not None else None,
-                              svc.config.sla if svc is not None else None)
+                              svc.config.sla if svc is not None else None,
+                              svc.channels.get("line") if svc is not None else None)
         return Response(body, 200, {"Content-Type": CONTENT_TYPE_LATEST})
 
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])

@@ -30,7 +30,7 @@ from bot.staff.forms import ActionForm
 from common.clock import TOKYO
 from handlers.content import ContentPackError, checks, editing, live
 from handlers.content.schema import TOPIC_IDS
-from handlers.content.versions import diff, pack_from_payload
+from handlers.content.versions import completed, diff, pack_from_payload
 from storage import audit
 from storage import content as store
 from storage.db import transaction
@@ -74,7 +74,8 @@ def _edit(change: Callable[[Payload], Payload], detail: str,
                 if base is None:
                     abort(503)
                 draft = store.start_draft(session, base, current_user.id, now)
-            store.save_draft(session, draft, change(draft.payload), current_user.id, now)
+            store.save_draft(session, draft, change(completed(draft.payload)), current_user.id,
+                             now)
             audit.record(session, action, now=now, staff_id=current_user.id,
                          detail=f"version={draft.number} {detail}")
             return draft.number
@@ -518,14 +519,14 @@ def copy_list() -> str:
     with services().factory() as session:
         working = _working(session)
     return render_template("staff/content/copy_list.html", version=working,
-                           texts=working.payload["pack"].get("copy", {}))
+                           texts=completed(working.payload)["pack"].get("copy", {}))
 
 
 @bp.route("/copy/<key>", methods=["GET", "POST"])
 def copy_edit(key: str) -> Any:
     with services().factory() as session:
         working = _working(session)
-    texts = working.payload["pack"].get("copy", {})
+    texts = completed(working.payload)["pack"].get("copy", {})
     if key not in texts:
         abort(404)
     text = texts[key]

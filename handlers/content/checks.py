@@ -94,9 +94,36 @@ def check_payload(payload: dict[str, Any]) -> list[Problem]:
         pack_from_payload(payload, label="draft")
     except ContentPackError as exc:
         for line in str(exc).splitlines()[1:] or [str(exc)]:
-            detail = line.strip().removeprefix("- ")
-            problems.append(Problem("error", "パックの形式", f"形式の誤り: {detail}"))
+            where, detail = _schema_problem(line.strip().removeprefix("- "))
+            problems.append(Problem("error", where, f"形式の誤り: {detail}"))
     return problems
+
+
+_FILE_LABELS = {
+    "pack.toml": "基本情報・受付時間・保存期間", "agencies.toml": "窓口", "towns.toml": "町名",
+    "faq.toml": "よくある質問", "resources.toml": "地域資源", "hotlines.toml": "相談ダイヤル",
+    "copy.toml": "文言",
+}
+_SCHEMA_WORDS = {
+    "required field is missing": "必要な項目が入力されていません",
+    "Field required": "必要な項目が入力されていません",
+    "String should have at least 1 character": "空にできません",
+    "duplicate id": "IDが重複しています",
+    "names unknown agency": "存在しない窓口IDを指定しています",
+    "names unknown hotline": "存在しない相談ダイヤルIDを指定しています",
+}
+
+
+def _schema_problem(line: str) -> tuple[str, str]:
+    """("窓口", "agencies[2] (id='x') → phone: …") from a ContentPackError line, with the
+    file named as staff know the section and common messages in Japanese."""
+    filename, _, rest = line.partition(": ")
+    where = _FILE_LABELS.get(filename, "パックの形式")
+    if filename not in _FILE_LABELS:
+        rest = line
+    for english, japanese in _SCHEMA_WORDS.items():
+        rest = rest.replace(english, japanese)
+    return where, rest
 
 
 def errors(problems: list[Problem]) -> list[Problem]:

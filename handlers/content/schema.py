@@ -94,6 +94,7 @@ REQUIRED_COPY_KEYS: tuple[str, ...] = (
     "en_hotline_kokoro_dial",
     "en_hours_other",
     "en_welcome",
+    "en_centre_name",
     "en_hours",
     "en_cost",
     "en_worry_ack",

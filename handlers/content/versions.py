@@ -52,24 +52,33 @@ def fingerprint(document: dict[str, Any]) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def pack_from_payload(payload: dict[str, Any], label: str = "published") -> ContentPack:
-    """Validate a stored document; sections it lacks (added to the code since) come from
-    the pack files. Raises ContentPackError."""
+def completed(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with what the code gained since it was stored: whole sections it lacks
+    and message keys (copy) it lacks come from the pack files; stored words are kept."""
     document = dict(payload.get("pack") or {})
     # Replaced by the situation table (situations, open_now; filled from the files below).
     document.pop("hotline_rules", None)
-    missing = [k for k in ContentPack.model_fields if k not in document
-               and (ContentPack.model_fields[k].alias or k) not in document]
-    if missing:
-        try:
-            files = pack_document(load_pack_files())
-        except ContentPackError:
-            files = {}
-        for key in missing:
-            alias = ContentPack.model_fields[key].alias or key
-            if alias in files:
-                document[alias] = files[alias]
-    return validate_pack_data(document, label=label)
+    aliases = [field.alias or name for name, field in ContentPack.model_fields.items()]
+    missing = [a for a in aliases if a not in document]
+    copy_texts = document.get("copy")
+    try:
+        files = pack_document(load_pack_files()) if missing or copy_texts is not None else {}
+    except ContentPackError:
+        files = {}
+    for alias in missing:
+        if alias in files:
+            document[alias] = files[alias]
+    if isinstance(copy_texts, dict) and files:
+        document["copy"] = {**files.get("copy", {}), **copy_texts}
+    if document == payload.get("pack"):
+        return payload
+    return {**payload, "pack": document}
+
+
+def pack_from_payload(payload: dict[str, Any], label: str = "published") -> ContentPack:
+    """Validate a stored document, completed from the pack files (see ``completed``).
+    Raises ContentPackError."""
+    return validate_pack_data(completed(payload)["pack"], label=label)
 
 
 def ensure_seeded(factory: sessionmaker[Session], now: datetime | None = None) -> None:

@@ -54,7 +54,7 @@ _COST = re.compile(r"\b(cost|free|fee|pay for|price|name)\b", re.I)
 _BOOK = re.compile(r"\b(book|booking|appointment|reserve|visit)\b", re.I)
 _PRIVACY = re.compile(r"\b(privacy|private|who reads|delete|data)\b", re.I)
 _GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening))\b", re.I)
-_SIDE = {"東部": "East", "中部": "Central", "西部": "West"}
+_SIDE = {"東部": "East", "中部": "Central", "西部": "West", "北部": "North", "南部": "South"}
 PERSON_BUTTON = QuickReply(label="Talk to a person", data=encode("handoff", "en"),
                            text="Talk to a person")
 
@@ -228,7 +228,7 @@ def _known_town(turn: Turn):
 
 def _centre_name(center: Agency) -> str:
     side = _SIDE.get(center.district_label or "", "")
-    return f"{side} Zushi Community General Support Centre ({center.name})".strip()
+    return load_pack().text("en_centre_name", side=side, name=center.name).strip()
 
 
 def line_text(pack, hotline: Hotline) -> str:

@@ -11,6 +11,7 @@ import unicodedata
 
 from handlers.case_filing import hand_over
 from handlers.content import load_pack
+from handlers.flows.consult import unplaced
 from handlers.menu import MAIN_MENU
 from handlers.replies import Reply
 from handlers.turn import Turn
@@ -33,8 +34,6 @@ def not_understood(turn: Turn) -> list[Reply]:
     state.not_understood = (state.not_understood or 0) + 1
     if state.not_understood >= HAND_OVER_AFTER:
         return hand_over(turn, reason="not_understood")
-    from handlers.flows.consult import unplaced  # consult imports the case pieces too
-
     return unplaced(turn)
 
 

@@ -1,21 +1,16 @@
-"""Watch LINE's monthly push quota: a gauge of limit and use, and a warning in the log
-before it runs out (replies with a fresh token are free; pushes are not)."""
+"""Watch LINE's monthly push quota: a warning in the log before it runs out (replies with a
+fresh token are free; pushes are not). The gauges are served by the web's /metrics
+(bot/observability.PushQuotaCollector), which every deployment scrapes."""
 
 from __future__ import annotations
 
 import logging
-
-from prometheus_client import Gauge
 
 from scheduler.runner import register_sweep
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 15 * 60
-PUSH_LIMIT = Gauge("madoguchi_line_push_limit",
-                   "LINE's monthly push quota (-1: no limit)", multiprocess_mode="max")
-PUSH_USED = Gauge("madoguchi_line_push_used",
-                  "LINE push messages used this month", multiprocess_mode="max")
 
 
 def run(svc: object) -> object | None:
@@ -28,8 +23,6 @@ def run(svc: object) -> object | None:
     except Exception as exc:  # LINE away: try again at the next sweep
         log.warning("line quota not read: %s", type(exc).__name__)
         return None
-    PUSH_LIMIT.set(-1 if quota.limit is None else quota.limit)
-    PUSH_USED.set(quota.used)
     if quota.running_out:
         log.warning("LINE push quota running out: %d of %d used this month",
                     quota.used, quota.limit)

@@ -121,3 +121,10 @@ def test_wording_keeps_its_placeholders(payload):
         editing.put_copy(payload, "out_of_hours", "{name}さん、時間外です。")
     with pytest.raises(editing.EditError, match="空にできません"):
         editing.put_copy(payload, "closing", "  ")
+
+
+def test_schema_problems_name_the_section_as_staff_know_it(payload):
+    payload["pack"]["faq"][0]["agencies"] = ["no_such_window"]
+    found = [(p.where, p.message) for p in errors(check_payload(payload))]
+    assert any(where == "パックの形式" or where == "よくある質問" for where, _ in found)
+    assert any("存在しない窓口IDを指定しています" in message for _, message in found)

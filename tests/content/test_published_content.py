@@ -179,3 +179,23 @@ def test_an_emptied_table_is_seeded_again(svc):
     live.refresh(svc.factory)
     with svc.factory() as session:
         assert store.published(session).origin == "seed"
+
+
+def test_a_version_stored_before_the_code_gained_message_keys_is_still_served(svc):
+    """A city's edited version outlives an upgrade that adds copy keys (or sections)."""
+    from handlers.content import editing
+
+    ensure_seeded(svc.factory)
+    with transaction(svc.factory) as session:
+        payload = editing.put_faq(store.published(session).payload,
+                                  {"answer": "市の回答"}, "hokatsu_where")
+        old = {**payload, "pack": {**payload["pack"]}}
+        old["pack"]["copy"] = {k: v for k, v in old["pack"]["copy"].items()
+                               if k != "opening_hours"}
+        del old["pack"]["resources"]
+        store.add_published(session, old, origin="console", now=utcnow())
+    assert live.refresh(svc.factory) is True and live.problem is None
+    assert load_pack().faq_entry("hokatsu_where").answer == "市の回答"  # the city's words
+    files = load_pack_files()
+    assert load_pack().copy_texts["opening_hours"] == files.copy_texts["opening_hours"]
+    assert load_pack().resources == files.resources

@@ -35,7 +35,15 @@ def test_the_quota_is_read_and_a_warning_logged_before_it_runs_out(
         quota = line_quota.run(svc)
     assert (quota.limit, quota.used, quota.remaining) == (10, 8, 2)
     assert "running out: 8 of 10" in caplog.text
-    assert line_quota.PUSH_USED._value.get() == 8
+
+
+def test_metrics_show_the_push_quota_for_alerting(svc, fake_line):
+    from bot.observability import render_metrics
+
+    fake_line.push_limit, fake_line.push_used = 10, 7
+    text = render_metrics(svc.factory, line=svc.channels["line"]).decode()
+    assert "madoguchi_line_push_limit 10.0" in text
+    assert "madoguchi_line_push_used 7.0" in text
 
 
 def test_an_unlimited_plan_reads_as_no_limit(svc, fake_line):

@@ -48,7 +48,10 @@ def test_claiming_again_is_harmless_for_the_owner_and_refused_for_others(svc):
 
 
 def _claim_in_process(url: str, schema: str, case_id: int, staff_id: int,
-                      barrier: object, out: object) -> None:
+                      barrier: object, out: object, keys: tuple[str, str]) -> None:
+    from storage import crypto
+
+    crypto.configure([keys[0]], keys[1])  # as each process does from its Config
     engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     factory = make_session_factory(engine)
     barrier.wait()  # type: ignore[attr-defined]
@@ -68,7 +71,9 @@ def test_two_processes_on_postgresql_leave_exactly_one_owner(svc, db):
     url = db.engine.url.render_as_string(hide_password=False)
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_claim_in_process, args=(url, schema, case_id, s, barrier, out))
+    keys = (svc.config.encryption_keys[0], svc.config.pseudonym_key)  # cases hold ciphertext
+    procs = [ctx.Process(target=_claim_in_process,
+                         args=(url, schema, case_id, s, barrier, out, keys))
              for s in staff_ids]
     for proc in procs:
         proc.start()
