@@ -14,6 +14,7 @@ from typing import Any
 from nlu.analysis import (
     ABOUT,
     INTENTS,
+    RISK_LEVELS,
     TOPIC_IDS,
     URGENT_KINDS,
     Analysis,
@@ -27,6 +28,7 @@ _READER = ("analyze", "analyze_many", "is_loaded", "load", "mask")
 __all__ = [
     "ABOUT",
     "INTENTS",
+    "RISK_LEVELS",
     "TOPIC_IDS",
     "URGENT_KINDS",
     "Analysis",

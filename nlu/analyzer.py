@@ -1,16 +1,18 @@
-"""analyze(text) → Analysis: one GiNZA parse, then lexicon/rule passes over plain data."""
+"""analyze(text) → Analysis: one GiNZA parse, then rules and the trained classifier."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
+from nlu import classifier, combine, lexicon, pipeline, topics, urgency
 from nlu import intent as intent_mod
-from nlu import lexicon, pipeline, topics, urgency
 from nlu.analysis import TOPIC_IDS, Analysis, TopicHit
+from nlu.classifier import RuleReading
 from nlu.features import Parsed, content_lemmas, extract
 from nlu.pii import find_pii
-from nlu.text import detect_language, make_view
+from nlu.text import TextView, detect_language, make_view
 from nlu.when import extract_when
 
 # The parser sees at most this many characters (cut at a sentence end); regex scans for safety
@@ -72,6 +74,14 @@ _EN_STOP = {
 }
 
 
+@dataclass(frozen=True)
+class RulesResult:
+    analysis: Analysis  # the rules' own reading (used alone when no model is trained)
+    rules: RuleReading  # the same, as classifier features
+    evidence: dict[str, list[str]]  # topic → lexicon evidence strings
+    urgent_kinds: list[str]  # kinds of the urgency triggers that fired, first rule first
+
+
 def _parse_prefix(norm: str) -> str:
     if len(norm) <= MAX_PARSE_CHARS:
         return norm
@@ -96,6 +106,7 @@ def analyze(text: str, now: datetime | None = None) -> Analysis:
     """Read one resident message. Never raises on odd input (empty, emoji, 10,000 characters)."""
     text = _clean(text)
     _compile_all()
+    classifier.model()
     view = make_view(text)
     prefix = _parse_prefix(view.norm)
     parsed = pipeline.parse(prefix, extract) if prefix.strip() else Parsed([], [], 0)
@@ -107,8 +118,8 @@ def analyze_many(
 ) -> list[Analysis]:
     """``analyze`` for a batch: GiNZA runs batched with ``nlp.pipe`` (backfills, evaluation)."""
     _compile_all()
-    views = [make_view(_clean(t)) for t in texts]
-    prefixes = [_parse_prefix(v.norm) for v in views]
+    classifier.model()
+    views, prefixes = prepare(texts)
     todo = [i for i, p in enumerate(prefixes) if p.strip()]
     parsed: list[Parsed] = [Parsed([], [], 0)] * len(views)
     for i, p in zip(
@@ -118,13 +129,22 @@ def analyze_many(
     return [_analyze_parsed(v, p, now) for v, p in zip(views, parsed, strict=True)]
 
 
-def _analyze_parsed(view, parsed: Parsed, now: datetime | None) -> Analysis:
+def _analyze_parsed(view: TextView, parsed: Parsed, now: datetime | None) -> Analysis:
+    reading = read_rules(view, parsed, now)
+    mdl = classifier.model()
+    if mdl is None:  # no trained model yet (bootstrapping `python -m nlu train`)
+        return reading.analysis
+    return combine.decide(reading, view, parsed, mdl)
+
+
+def read_rules(view: TextView, parsed: Parsed, now: datetime | None) -> RulesResult:
+    """The lexicon-and-rules reading: evidence for staff, features and the urgent floor."""
     text = view.text
     m = lexicon.MessageText(view, parsed.tokens)
     flat, lower = view.flat, m.lower
     language = detect_language(_URL.sub(" ", view.norm))
 
-    findings, _suppressed = urgency.assess(m)
+    findings, suppressed = urgency.assess(m)
     urgent_kind, urgent_reason = urgency.summarise(findings)
     urgent = urgent_kind is not None
 
@@ -151,9 +171,6 @@ def _analyze_parsed(view, parsed: Parsed, now: datetime | None) -> Analysis:
         hits = []
     topic_ids = {h.id for h in hits}
     about = intent_mod.classify_about(flat, lower, topics=topic_ids, intent=intent)
-    compound = len({_AREAS[t] for t in topic_ids if t in _AREAS}) >= 2 or bool(
-        topic_ids & {"double_care", "young_carer"}
-    )
 
     persons = [(e.start, e.end) for e in parsed.ents if e.label == "Person" and e.person_tokens]
     pii = find_pii(view, persons)
@@ -163,7 +180,7 @@ def _analyze_parsed(view, parsed: Parsed, now: datetime | None) -> Analysis:
         lemmas += [w for w in _EN_WORD.findall(_URL.sub(" ", lower)) if w not in _EN_STOP]
     districts = [name for name, pats in lexicon.districts() if any(p.search(flat) for p in pats)]
 
-    return Analysis(
+    analysis = Analysis(
         text=text,
         topics=hits,
         urgent=urgent,
@@ -171,7 +188,7 @@ def _analyze_parsed(view, parsed: Parsed, now: datetime | None) -> Analysis:
         urgent_reason=urgent_reason,
         intent=intent,
         about=about,
-        compound=compound,
+        compound=is_compound({h.id for h in hits}),
         when=when,
         pii=pii,
         language=language,
@@ -180,6 +197,30 @@ def _analyze_parsed(view, parsed: Parsed, now: datetime | None) -> Analysis:
         risk="urgent" if urgent else "none",
         risk_score=1.0 if urgent else 0.0,
     )
+    rules = RuleReading(
+        topic_scores={t: s.score for t, s in scores.items() if s.score > 0},
+        urgent_kinds=tuple(f.kind for f in findings),
+        suppressed=tuple(sorted({x.why for x in suppressed})),
+        intent=intent,
+        about=about,
+        language=language,
+        has_when=bool(when),
+    )
+    evidence = {t: s.evidence[:6] for t, s in scores.items() if s.evidence}
+    return RulesResult(analysis, rules, evidence, [x.kind for x in findings])
+
+
+def is_compound(topic_ids: set[str]) -> bool:
+    """Two or more problem areas meet (8050, ダブルケア, 子どもの貧困…)."""
+    return len({_AREAS[t] for t in topic_ids if t in _AREAS}) >= 2 or bool(
+        topic_ids & {"double_care", "young_carer"}
+    )
+
+
+def prepare(texts: list[str]) -> tuple[list[TextView], list[str]]:
+    """Views and the parser's input (the prefix within the cap) for each text."""
+    views = [make_view(_clean(t)) for t in texts]
+    return views, [_parse_prefix(v.norm) for v in views]
 
 
 def mask(text: str) -> str:
@@ -188,9 +229,10 @@ def mask(text: str) -> str:
 
 
 def load() -> None:
-    """Load GiNZA and compile the lexicons now (readiness checks); idempotent."""
+    """Load GiNZA, the lexicons and the trained classifier now (readiness checks); idempotent."""
     pipeline.load()
     _compile_all()
+    classifier.model()
 
 
 def is_loaded() -> bool:

@@ -16,7 +16,7 @@ def test_analyze_jsonl(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     assert main(["analyze", "--jsonl", "--now", "2025-11-26T10:00:00+09:00"]) == 0
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert out[0]["id"] == "a" and out[0]["urgent"] is True and out[0]["topics"] == ["health"]
+    assert out[0]["id"] == "a" and out[0]["urgent"] is True and "health" in out[0]["topics"]
     for key in ("text", "topics", "urgent", "intent", "about", "compound", "when", "pii"):
         assert key in out[0]
     assert out[1]["masked"] == "電話は［電話番号］"
