@@ -53,6 +53,8 @@ def handle(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
         return safety.urgent(turn)
     if kind == TEXT and safety_check.is_check(turn):
         return safety_check.check(turn)
+    if kind == TEXT and (answer := safety_check.typed(turn)) is not None:
+        return answer  # 「大丈夫です」 to the question just asked
     if kind == POSTBACK:
         return _postback(turn, flows)
     return handle_text(turn, flows)

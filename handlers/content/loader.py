@@ -68,6 +68,10 @@ def use_pack(name: str) -> None:
     """Make ``name`` the pack load_pack() returns (bot.services does this from Config)."""
     global _selected
     pack_dir(name)  # a pack that is not there is an error now, not at the first message
+    if name != _selected:
+        from handlers.content import live
+
+        live.reset()  # the version served was published from the other pack's files
     _selected = name
 
 

@@ -9,6 +9,7 @@ now → 110 first; an urgent case is opened either way.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from handlers.case_filing import file_case
 from handlers.content import Agency, Hotline, load_pack
@@ -95,7 +96,7 @@ def reply(turn: Turn) -> list[Reply]:
     return _route(turn, topics, text)
 
 
-def urgent(turn: Turn, kind: str | None) -> list[Reply]:
+def urgent(turn: Turn, kind: str | None, risk_reason: str | None = None) -> list[Reply]:
     pack = load_pack()
     analysis = turn.analysis
     topics = analysis.topic_ids if analysis else []
@@ -106,16 +107,19 @@ def urgent(turn: Turn, kind: str | None) -> list[Reply]:
     intro = pack.text("en_urgent_intro_other" if about == "other" else "en_urgent_intro")
     replies = [Reply("\n".join([intro, *(_line(pack, h) for h in lines[:4])]))]
     file_case(turn, reason="urgent", priority="urgent", ask_consent=False,
-              urgent_reason=f"英語のメッセージ: {kind or '危険'}")
+              urgent_reason=f"英語のメッセージ: {kind or '危険'}", risk="urgent",
+              risk_reason=risk_reason)
     key = "en_urgent_staff_open" if is_open(turn.now, pack) else "en_urgent_staff_closed"
     replies.append(Reply(pack.text(key, next_open=_when(turn))))
     return replies
 
 
-def hand_over(turn: Turn) -> list[Reply]:
+def hand_over(turn: Turn, *, reason: str = "human", priority: str = "normal",
+              risk: str | None = None, risk_reason: str | None = None) -> list[Reply]:
     pack = load_pack()
     conversation.clear(conversation.load(turn.session, turn.resident.id, turn.now), turn.now)
-    file_case(turn, reason="human", priority="normal", ask_consent=False)
+    file_case(turn, reason=reason, priority=priority, ask_consent=False, risk=risk,
+              risk_reason=risk_reason)
     replies = [Reply(pack.text("en_handoff"))]
     if not is_open(turn.now, pack):
         replies.append(Reply(pack.text("en_out_of_hours", next_open=_when(turn))))
@@ -225,6 +229,15 @@ def _known_town(turn: Turn):
 def _centre_name(center: Agency) -> str:
     side = _SIDE.get(center.district_label or "", "")
     return load_pack().text("en_centre_name", side=side, name=center.name).strip()
+
+
+def line_text(pack, hotline: Hotline) -> str:
+    """A phone line in English (the safety check asks English writers in English)."""
+    return _line(pack, hotline)
+
+
+def when_text(now: datetime) -> str:
+    return next_open(now, load_pack()).strftime("%A %-d %B, %-H:%M")
 
 
 def _line(pack, hotline: Hotline) -> str:

@@ -27,7 +27,9 @@ from typing import Any
 from common.vocabulary import TOPIC_LABELS
 from handlers import casework, registry
 from handlers.content import load_pack
+from handlers.flows import english
 from handlers.hotlines import Lines, line_text, listening_line
+from handlers.hours import is_open
 from handlers.inbound import TEXT
 from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
@@ -44,15 +46,19 @@ WAIT = timedelta(minutes=10)
 REASON_DANGER = "確認の質問に「今、危ない」と回答（{evidence}）"
 REASON_PERSON = "確認の質問に「人と話したい」と回答（{evidence}）"
 REASON_NO_ANSWER = "確認の質問に{minutes}分応答なし（{evidence}）"
-BUTTONS = (("danger", "今、危ない"), ("fine", "そうではない"), ("person", "人と話したい"))
+ANSWERS = ("danger", "fine", "person")  # the buttons, labelled check_button_<answer>
 
+MAX_TYPED_ANSWER = 30  # characters: a longer message is a new message, not an answer
 # Answers typed instead of tapped. Danger first: 「大丈夫じゃない」 is not 「大丈夫」.
 _TYPED = (
     ("danger", re.compile(r"危な(?!く)|危険|あぶな(?!く)|助けて|たすけて|"
                           r"大丈夫じゃ|だいじょうぶじゃ|大丈夫では")),
-    ("person", re.compile(r"人と話|職員|話したい|電話したい|相談したい")),
+    ("danger", re.compile(r"^(yes|help)\b|(?<!not in )danger", re.I)),
+    ("person", re.compile(r"人と話|職員|話したい|電話したい|相談したい|person|staff|talk to",
+                          re.I)),
     ("fine", re.compile(r"^(いいえ|いえ|違い|ちがい|違う|ちがう|大丈夫|だいじょうぶ|平気|そうでは|"
-                        r"そうじゃ|危なくない|ない)")),
+                        r"そうじゃ|危なくない|ない|no\b|i'?m (ok|fine|safe))|not now|not in danger",
+                        re.I)),
 )
 
 
@@ -70,7 +76,8 @@ def check(turn: Turn) -> list[Reply]:
     lines = lines_for(turn, analysis, urgent=False)
     if store.waiting(turn.session, turn.resident) is not None:
         # Asked once already: answer this message the normal way, with a line open now.
-        return [*dispatch.handle_text(turn), Reply(open_line_text(turn.now, lines))]
+        return [*dispatch.handle_text(turn),
+                Reply(open_line_text(turn.now, lines, _english(turn)))]
     _attach_to_claimed_case(turn)
     asked = store.ask(
         turn.session, turn.resident, now=turn.now, wait=WAIT,
@@ -82,22 +89,34 @@ def check(turn: Turn) -> list[Reply]:
     resume = _flow_of(state) if state.flow and state.flow != FLOW else None
     conversation.enter(state, FLOW, ASKED, turn.now, {"check_id": asked.id, "resume": resume})
     pack = load_pack()
-    text = "\n".join([pack.text("check_question"), open_line_text(turn.now, lines)])
+    if english.is_english(turn):  # English writers are asked in English
+        turn.resident.language = "en"
+    en = _english(turn)
+    question = pack.text("en_check_question" if en else "check_question")
+    text = "\n".join([question, open_line_text(turn.now, lines, en)])
+    labels = [(key, pack.text(f"{'en_' if en else ''}check_button_{key}")) for key in ANSWERS]
     buttons = [QuickReply(label=label, data=encode(PREFIX, key, asked.id), text=label)
-               for key, label in BUTTONS]
+               for key, label in labels]
     return [Reply(text, buttons)]
 
 
-def open_line_text(now: datetime, lines: Lines | None = None) -> str:
+def open_line_text(now: datetime, lines: Lines | None = None, en: bool = False) -> str:
     pack = load_pack()
-    return "\n".join([pack.text("check_open_line"), line_text(listening_line(pack, now, lines))])
+    line = listening_line(pack, now, lines)
+    if en:
+        return "\n".join([pack.text("en_check_open_line"), english.line_text(pack, line)])
+    return "\n".join([pack.text("check_open_line"), line_text(line)])
+
+
+def _english(turn: Turn) -> bool:
+    return turn.resident.language == "en"
 
 
 @registry.postback(PREFIX)
 def tapped(turn: Turn) -> list[Reply] | None:
     answer, check_id = turn.postback.arg(0), turn.postback.int_arg(1)
     asked = turn.session.get(SafetyCheck, check_id) if check_id is not None else None
-    if asked is None or asked.resident_id != turn.resident.id or answer not in dict(BUTTONS):
+    if asked is None or asked.resident_id != turn.resident.id or answer not in ANSWERS:
         return None  # not this resident's question: the dispatcher says the button expired
     return _answer(turn, asked, answer)
 
@@ -105,15 +124,18 @@ def tapped(turn: Turn) -> list[Reply] | None:
 @registry.flow(FLOW)
 def typed(turn: Turn) -> list[Reply] | None:
     """An answer written instead of tapped; anything else is routed as usual (the question
-    stands, and the sweep still opens a case if it is never answered)."""
+    stands, and the sweep still opens a case if it is never answered). The dispatcher asks
+    this before the English path and a case held by a person, which would take the words."""
     state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if state.flow != FLOW:
+        return None
     asked = turn.session.get(SafetyCheck, state.data.get("check_id") or 0)
     text = (turn.inbound.text or "").strip()
     if asked is None or asked.answer is not None:
         conversation.clear(state, turn.now)
         return None
     for answer, pattern in _TYPED:
-        if len(text) <= 20 and pattern.search(text):
+        if len(text) <= MAX_TYPED_ANSWER and pattern.search(text):
             return _answer(turn, asked, answer)
     return None
 
@@ -149,6 +171,9 @@ def _urgent(turn: Turn, asked: SafetyCheck) -> list[Reply]:
     from handlers.flows.safety import urgent
 
     reason = REASON_DANGER.format(evidence=asked.evidence or "—")
+    if _english(turn):
+        kind = turn.analysis.urgent_kind if turn.analysis else None
+        return english.urgent(turn, kind, risk_reason=reason)
     return urgent(turn, risk_reason=reason)
 
 
@@ -156,9 +181,10 @@ def _person(turn: Turn, asked: SafetyCheck) -> list[Reply]:
     from handlers.case_filing import hand_over
 
     reason = REASON_PERSON.format(evidence=asked.evidence or "—")
-    replies = hand_over(turn, reason="check_person", priority="high", risk="check",
-                        risk_reason=reason)
-    return [replies[0], Reply(open_line_text(turn.now)), *replies[1:]]
+    how = english.hand_over if _english(turn) else hand_over
+    replies = how(turn, reason="check_person", priority="high", risk="check",
+                  risk_reason=reason)
+    return [replies[0], Reply(open_line_text(turn.now, en=_english(turn))), *replies[1:]]
 
 
 def _carry_on(turn: Turn, asked: SafetyCheck, original: Analysis | None) -> list[Reply]:
@@ -168,7 +194,7 @@ def _carry_on(turn: Turn, asked: SafetyCheck, original: Analysis | None) -> list
     pack = load_pack()
     _leave_flow(turn, asked, resume=True)
     asked.analysis = None
-    thanks = Reply(pack.text("check_fine_thanks"))
+    thanks = Reply(pack.text("en_check_fine_thanks" if _english(turn) else "check_fine_thanks"))
     if original is None or not original.text:  # already carried on (a second tap)
         return [thanks]
     calm = replace(original, risk="none", urgent=False)
@@ -197,6 +223,13 @@ def no_answer_case(session: Any, asked: SafetyCheck, now: datetime) -> list[Repl
         analysis=original, message_id=asked.message_id, risk="check", risk_reason=reason,
     ).case
     asked.case_id = case.id
+    if resident.language == "en":
+        replies = [Reply("\n".join([pack.text("en_check_no_answer"),
+                                    open_line_text(now, en=True)]))]
+        if not is_open(now, pack):
+            replies.append(Reply(pack.text("en_out_of_hours",
+                                           next_open=english.when_text(now))))
+        return replies
     replies = [Reply("\n".join([pack.text("check_no_answer"), open_line_text(now)]))]
     if (note := hours_note(now)) is not None:
         replies.append(note)

@@ -342,3 +342,44 @@ def test_after_a_day_only_the_labels_of_a_question_stay(bot, svc):
     [asked] = bot.checks()
     assert (asked.analysis, asked.evidence) == (None, None)
     assert (asked.answer, asked.topics) == ("no_answer", ["isolation"])
+
+
+# -- English writers are asked in English ----------------------------------------------------
+
+EN_VAGUE = "I am so tired of everything. Thank you for all you did"
+
+
+def test_an_english_writer_is_asked_in_english_with_a_line_open_now(bot, pack):
+    [question] = bot.say(EN_VAGUE, WEEKDAY_02)
+    assert question.text.startswith(pack.text("en_check_question"))
+    assert "Yorisoi Hotline (any worry): 0120-279-338 (24 hours)" in question.text
+    assert [q.label for q in question.quick_replies] == [
+        "In danger now", "No, not now", "Talk to a person"]
+
+
+def test_an_english_writer_in_danger_gets_the_numbers_in_english(bot, pack):
+    question = bot.say(EN_VAGUE, WEEKDAY_02)
+    replies = bot.tap(button(question, "In danger now"), WEEKDAY_02 + timedelta(minutes=1))
+    assert replies[0].text.startswith(pack.text("en_urgent_intro"))
+    assert "0120-279-338" in replies[0].text or "119" in replies[0].text
+    [case] = bot.cases()
+    assert (case.priority, case.risk) == ("urgent", "urgent") and "今、危ない" in case.risk_reason
+
+
+@pytest.mark.parametrize(("typed", "answer"), [
+    ("No, I'm fine", "fine"), ("I'm not in danger", "fine"), ("yes", "danger"),
+    ("I want to talk to a person", "person"),
+])
+def test_english_answers_can_be_typed(bot, typed, answer):
+    bot.say(EN_VAGUE, WEEKDAY_10)
+    bot.say(typed, WEEKDAY_10 + timedelta(minutes=1), reading(typed, risk="none"))
+    assert bot.checks()[0].answer == answer
+
+
+def test_no_answer_from_an_english_writer_is_told_in_english(bot, svc, pack):
+    bot.say(EN_VAGUE, WEEKDAY_02)
+    sweep.run(svc.factory, WEEKDAY_02 + timedelta(minutes=10))
+    with svc.factory() as session:
+        [push] = session.scalars(select(Outbox).where(Outbox.inbound_event_id.is_(None))).all()
+    pushed = "\n".join(m["text"] for m in push.messages)
+    assert pack.text("en_check_no_answer") in pushed and "The office is closed now" in pushed

@@ -86,6 +86,9 @@ def test_encrypted_columns_are_discovered_from_the_models():
     assert {"text", "masked_text"} <= set(found["messages"])
     assert set(found["outbox"]) == {"messages", "reply_token"}
     assert {"summary", "urgent_reason", "topic_evidence"} <= set(found["cases"])
+    # the safety triage's reason and evidence quote the resident (issue 11, issue 12)
+    assert "risk_reason" in found["cases"]
+    assert set(found["safety_checks"]) == {"evidence", "analysis"}
     assert found["case_notes"] == ["text"]
     assert "analysis" in found["messages"] and found["conversation_states"] == ["data"]
     assert "checkin_enrolments" in found  # another layer's table, found by type

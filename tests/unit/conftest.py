@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from common.clock import TOKYO
 from handlers import handle
-from handlers.content import load_pack
+from handlers.content import live, load_pack
 from handlers.inbound import FOLLOW, POSTBACK, TEXT, Inbound
 from handlers.registry import FLOWS_REGISTRY, Registry
 from handlers.replies import Reply
@@ -93,10 +93,13 @@ def copy(key: str, **values: object) -> str:
 
 @pytest.fixture
 def session(db: Any) -> Iterator[Session]:
+    # The content comes from the pack files: forget a version another test published.
+    live.reset()
     factory = make_session_factory(db.engine)
     with factory() as session:
         yield session
         session.rollback()
+    live.reset()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """safety triage: the case's risk band, score and reason; the check questions and answers
 
 Revision ID: 0002_safety
-Revises: 0003_channels, 0004_staff
+Revises: 0003_channels
 Create Date: 2026-12-01 12:12:05
 
 Columns are added to `cases` with plain ALTER TABLE (no batch mode: re-creating `cases`
