@@ -3,8 +3,8 @@
 * risk: one score, ``risk_score = P(urgent) + ½·P(check)``, cut by the two thresholds in
   nlu/model/thresholds.json (chosen on cross-validated predictions, recall first). The lexicon's
   urgent raises the band to urgent (a floor); the model never switches a lexicon urgent off.
-* about: the rules' label when the model gives it at least ``about_rule_min``, else the
-  model's most probable label.
+* about: the rules' label when the model gives it at least ``about_rule_min`` or is unsure
+  (below ``about_model_sure``), else the model's most probable label.
 * topics: the lexicon's topics plus each topic whose probability reaches its threshold (and
   ``model_topic_min``); evidence is the lexicon's terms when it found some, else the words that
   weighed most for the topic in the model.
@@ -32,6 +32,7 @@ _KIND_BY_TOPIC = (
     ("dementia", "missing"),
     ("health", "medical"),
 )
+_FUNCTION_LIKE = re.compile(r"[ぁ-ん。、！？!?]+")
 _MISSING = re.compile(r"(いない|いなく|帰って(こ|き)|見つからな|行方|ゆくえ|戻らな|もどらな|徘徊)")
 
 
@@ -96,8 +97,11 @@ def choose_topics(probs: dict[str, float], lexicon: set[str], thresholds: dict) 
 
 def choose_about(probs: dict[str, float], rule_about: str, thresholds: dict) -> str:
     """The rules' reading of who it is about when the model finds it plausible enough
-    (``about_rule_min``), else the model's most probable label."""
+    (``about_rule_min``) or is itself unsure (no label reaches ``about_model_sure``), else the
+    model's most probable label."""
     if probs.get(rule_about, 0.0) >= thresholds.get("about_rule_min", 1.01):
+        return rule_about
+    if max(probs.values()) < thresholds.get("about_model_sure", 0.0):
         return rule_about
     return max(probs, key=probs.__getitem__)
 
@@ -146,8 +150,10 @@ def _snippets(
     for feat, weight in contribs:
         if weight <= 0 or len(out) >= limit:
             break
-        piece = _surface(feat, view, tokens)
-        if not piece or any(piece in o for o in out):
+        piece = (_surface(feat, view, tokens) or "").strip("、。，．,.!?！？ 　")
+        if len(piece) < 2 or _FUNCTION_LIKE.fullmatch(piece) and len(piece) < 3:
+            continue  # a particle or an ending is no evidence a person can read
+        if any(piece in o for o in out):
             continue
         out = [o for o in out if o not in piece] + [piece]
     return out

@@ -35,6 +35,8 @@ C = {"topics": 8.0, "risk": 8.0, "intent": 8.0, "about": 8.0}
 MODEL_TOPIC_MIN = 0.6
 # the rules' `about` stands when the model gives it at least this probability
 ABOUT_RULE_MIN = 0.1
+# …and when the model gives no label this much
+ABOUT_MODEL_SURE = 0.5
 MIN_URGENT_PRECISION = 0.80
 TARGET_FLAG_RECALL = 0.99
 # the share of messages labelled risk "none" the check band may flag in CV (target ≤ 12 %);
@@ -273,6 +275,7 @@ def choose_thresholds(exs: list[Example], preds: list[classifier.Prediction]) ->
         "topics": topics,
         "model_topic_min": MODEL_TOPIC_MIN,
         "about_rule_min": ABOUT_RULE_MIN,
+        "about_model_sure": ABOUT_MODEL_SURE,
     }
 
 
