@@ -25,7 +25,7 @@ from __future__ import annotations
 from handlers import casework
 from handlers.case_filing import lines_open_now, when_a_person_reads
 from handlers.content import load_pack
-from handlers.flows import english, fallback, language, safety, safety_check, welcome
+from handlers.flows import consult, english, fallback, language, safety, safety_check, welcome
 from handlers.hotlines import line_text
 from handlers.hours import is_open, next_open
 from handlers.inbound import FOLLOW, NON_TEXT, POSTBACK, TEXT
@@ -44,6 +44,10 @@ def handle(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
     kind = turn.inbound.kind
     if kind == FOLLOW:
         return welcome.welcome(turn)
+    if kind == TEXT and safety_check.is_a_button_label(turn) and (
+        answer := safety_check.typed(turn)
+    ) is not None:
+        return answer  # 「そうではない」 / "No, not now" is the answer, not words to read
     if kind == TEXT and english.is_english(turn) and (
         safety.is_urgent(turn) or english.danger(turn.inbound.text or "")
     ):
@@ -51,7 +55,7 @@ def handle(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
                               or (turn.analysis.urgent_kind if turn.analysis else None))
     if kind == TEXT and safety.is_urgent(turn):
         return safety.urgent(turn)
-    if kind == TEXT and safety_check.is_check(turn):
+    if kind == TEXT and safety_check.is_check(turn) and not _asks_nothing_new(turn):
         return safety_check.check(turn)
     if kind == TEXT and (answer := safety_check.typed(turn)) is not None:
         return answer  # 「大丈夫です」 to the question just asked
@@ -81,6 +85,15 @@ def handle_text(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
         return fallback.not_understood(turn)
     fallback.understood(turn)
     return replies
+
+
+def _asks_nothing_new(turn: Turn) -> bool:
+    """A "check" reading the question 「今、危ないですか？」 would not help: the message is the
+    town the bot just asked for, or in a language other than Japanese or English (their
+    reply carries a line open now instead, in やさしい日本語)."""
+    if consult.answers_the_town_question(turn):
+        return True
+    return language.is_foreign(turn) and not english.is_english(turn)
 
 
 def _postback(turn: Turn, flows: Registry) -> list[Reply]:

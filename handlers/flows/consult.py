@@ -271,6 +271,18 @@ def town_answer(turn: Turn) -> list[Reply] | None:
     return _with_programmes(replies, topics, text)
 
 
+def answers_the_town_question(turn: Turn) -> bool:
+    """Whether this message is the town (or 番) the bot just asked for: a plain answer, not
+    words of distress, whatever the risk reader made of a bare place name."""
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if state.flow != FLOW or state.step not in (ASK_TOWN, ASK_BAN) or turn.analysis is None:
+        return False
+    text = turn.inbound.text or ""
+    if _first_town([text, *turn.analysis.districts]) is not None:
+        return True
+    return state.step == ASK_BAN and parse_ban(text) is not None
+
+
 def _not_a_town(turn: Turn, state, topics: list[str], compound: bool) -> list[Reply] | None:
     analysis, text = turn.analysis, turn.inbound.text or ""
     assert analysis is not None

@@ -4,8 +4,9 @@ person is asked for on the resident's behalf)."""
 
 from __future__ import annotations
 
-from handlers.case_filing import hand_over
+from handlers.case_filing import hand_over, lines_open_now
 from handlers.content import load_pack
+from handlers.hotlines import line_text
 from handlers.postback import encode
 from handlers.replies import QuickReply, Reply
 from handlers.routing import center_for_town
@@ -30,4 +31,10 @@ def easy_japanese(turn: Turn) -> list[Reply]:
     center = center_for_town(pack, turn.resident.district) if turn.resident.district else None
     centers = [center] if center else pack.centers
     lines = "\n".join(f"・{c.district_label or c.name}　{c.phone}" for c in centers)
-    return [Reply(pack.text("easy_japanese_window", lines=lines), [PERSON])]
+    text = pack.text("easy_japanese_window", lines=lines)
+    if turn.analysis is not None and turn.analysis.risk == "check":
+        # The reader is unsure whether this is danger: a line that answers now, too.
+        open_now = lines_open_now(turn.analysis.topic_ids, pack, turn.now)
+        text = "\n".join([text, pack.text("consult_open_lines"),
+                          *(line_text(h) for h in open_now)])
+    return [Reply(text, [PERSON])]

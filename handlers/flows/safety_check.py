@@ -140,6 +140,15 @@ def typed(turn: Turn) -> list[Reply] | None:
     return None
 
 
+def is_a_button_label(turn: Turn) -> bool:
+    """The message is exactly one of the question's button labels (typed, or sent as text by
+    an older client): an answer, not a new message to read for danger."""
+    pack = load_pack()
+    text = (turn.inbound.text or "").strip()
+    return any(text == pack.text(f"{prefix}check_button_{key}")
+               for prefix in ("", "en_") for key in ANSWERS)
+
+
 def answered_in_words(turn: Turn) -> None:
     """An urgent message while the question waits answers it: 「今、危ない」 in their words."""
     asked = store.waiting(turn.session, turn.resident)

@@ -11,6 +11,7 @@ A script:
     setup = ["booked"]              # optional: the resident holds a booking
     [[conversation.turns]]
     say = "母の介護が心配です"       # or tap = "consult:skip", claim = true, advance_minutes = 30
+    check = true                     # the plain safety question must be asked here
     contains = ["町名"]              # every string must appear in the reply
     not_contains = ["見つかりませんでした"]
     any_of = ["東部", "西部"]        # at least one must appear
@@ -21,6 +22,11 @@ A script:
 
 Every reply that is expected is also checked for dead ends: not empty, and not only an
 apology without a way forward (a button, a number or a question).
+
+Where the risk reader is unsure ("check") the bot first asks plainly whether anyone is in
+danger now, with a line open now. Unless the turn says `check = true`, the script answers
+「そうではない」 as that resident would, and the turn's expectations apply to what follows
+(the original message carries on); the transcript shows the question.
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ class Outcome:
     script: dict[str, Any]
     failures: list[str] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
+    checks_asked: int = 0  # turns where the bot asked the safety question first
 
     @property
     def passed(self) -> bool:
@@ -109,16 +116,37 @@ def run(script: dict[str, Any], stack: Stack, pack: Any) -> Outcome:
             continue
         kind, value = ("tap", turn["tap"]) if "tap" in turn else ("say", turn["say"])
         outcome.transcript.append(f"住民: {value if kind == 'say' else '〔tap ' + value + '〕'}")
-        texts, buttons = stack.send(kind, value)
-        for text in texts:
-            outcome.transcript.append("まどぐち: " + text.replace("\n", "\n          "))
-        if buttons:
-            outcome.transcript.append("          " + " ".join(f"［{b}］" for b in buttons))
-        if not texts:
-            outcome.transcript.append("まどぐち: （返信なし）")
+        texts, buttons = _send(outcome, stack, kind, value)
+        if _asked_check(texts, buttons, pack) and not turn.get("check") and not turn.get("silent"):
+            outcome.checks_asked += 1
+            outcome.failures += [f"turn {n} (check question): {f}"
+                                 for f in check({"any_of": ["24時間", "24 hours"]},
+                                                texts, buttons, stack, pack)]
+            answer = pack.text("check_button_fine") if "ひとつ" in texts[0] else "No, not now"
+            texts, buttons = _send(outcome, stack, "say", answer)
+        elif turn.get("check") and not _asked_check(texts, buttons, pack):
+            outcome.failures.append(f"turn {n}: the safety question was not asked")
         outcome.failures += [f"turn {n}: {f}" for f in check(turn, texts, buttons, stack, pack)]
         stack.clock.advance(minutes=1)
     return outcome
+
+
+def _send(outcome: Outcome, stack: Stack, kind: str, value: str) -> tuple[list[str], list[str]]:
+    if kind == "say" and outcome.transcript and not outcome.transcript[-1].startswith("住民"):
+        outcome.transcript.append(f"住民: {value}")
+    texts, buttons = stack.send(kind, value)
+    for text in texts:
+        outcome.transcript.append("まどぐち: " + text.replace("\n", "\n          "))
+    if buttons:
+        outcome.transcript.append("          " + " ".join(f"［{b}］" for b in buttons))
+    if not texts:
+        outcome.transcript.append("まどぐち: （返信なし）")
+    return texts, buttons
+
+
+def _asked_check(texts: list[str], buttons: list[str], pack: Any) -> bool:
+    fine = {pack.text("check_button_fine"), pack.text("en_check_button_fine")}
+    return bool(fine & set(buttons))
 
 
 def check(turn: dict[str, Any], texts: list[str], buttons: list[str], stack: Stack,
