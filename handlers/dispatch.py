@@ -25,7 +25,16 @@ from __future__ import annotations
 from handlers import casework
 from handlers.case_filing import lines_open_now, when_a_person_reads
 from handlers.content import load_pack
-from handlers.flows import consult, english, fallback, language, safety, safety_check, welcome
+from handlers.flows import (
+    booking,
+    consult,
+    english,
+    fallback,
+    language,
+    safety,
+    safety_check,
+    welcome,
+)
 from handlers.hotlines import line_text
 from handlers.hours import is_open, next_open
 from handlers.inbound import FOLLOW, NON_TEXT, POSTBACK, TEXT
@@ -89,9 +98,9 @@ def handle_text(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
 
 def _asks_nothing_new(turn: Turn) -> bool:
     """A "check" reading the question 「今、危ないですか？」 would not help: the message is the
-    town the bot just asked for, or in a language other than Japanese or English (their
-    reply carries a line open now instead, in やさしい日本語)."""
-    if consult.answers_the_town_question(turn):
+    town the bot just asked for, only the date a booking asked for, or in a language other
+    than Japanese or English (their reply carries a line open now instead, in やさしい日本語)."""
+    if consult.answers_the_town_question(turn) or booking.answers_with_only_a_date(turn):
         return True
     return language.is_foreign(turn) and not english.is_english(turn)
 

@@ -374,6 +374,26 @@ def _with_part(text: str, part: str) -> str:
                   count=1)
 
 
+# What may surround a date in a plain answer: 「6/8の14時半」「来週火曜の午後で」
+_AROUND_A_DATE = re.compile(
+    r"[\s、。,.!！?？/:：〜~ー\-]|でお願いします|です|がいい|から|ごろ|頃|の|に|で")
+
+
+def answers_with_only_a_date(turn: Turn) -> bool:
+    """Whether this message, in a booking, is nothing but the date or time the bot asked for:
+    an answer, not words of distress, whatever the risk reader made of bare numbers. Any
+    other words keep the message for the check question."""
+    if turn.analysis is None or not turn.analysis.when:
+        return False
+    state = conversation.load(turn.session, turn.resident.id, turn.now)
+    if state.flow != FLOW:
+        return False
+    rest = turn.inbound.text or ""
+    for when in turn.analysis.when:
+        rest = rest.replace(when.text, "")
+    return not _AROUND_A_DATE.sub("", rest)
+
+
 def _wish(turn: Turn) -> list[list[str]] | None:
     """The times the resident named in this message, as ISO pairs (storable as JSON)."""
     if turn.analysis is None or not turn.analysis.when:
