@@ -210,7 +210,8 @@ def pause(enrolment_id: int) -> Any:
         except (store.CheckinError, ValueError) as exc:
             flash(str(exc), "error")
             return redirect(url_for(".household", enrolment_id=enrolment_id))
-        _audit(session, "checkin_pause", enrolment, f"休止（{enrolment.pause_reason}）")
+        # The reason (入院中 …) is health information: it stays in the encrypted enrolment.
+        _audit(session, "checkin_pause", enrolment, "休止")
     flash("見守りを休止しました。休止中は何も送りません。", "ok")
     return redirect(url_for(".household", enrolment_id=enrolment_id))
 

@@ -103,6 +103,10 @@ def test_pausing_from_the_console_stops_sends(svc, client, clock):
     with svc.factory() as session:
         enrolment = session.get(CheckinEnrolment, enrolment_id)
     assert (enrolment.status, enrolment.pause_reason) == ("paused", "入院中")
+    with svc.factory() as session:  # the plain audit log says that, not why (health data)
+        details = session.scalars(select(AuditEntry.detail).where(
+            AuditEntry.action == "checkin_pause")).all()
+    assert details and not any("入院" in (d or "") for d in details)
 
 
 def test_the_csv_export_lists_checkins_without_phone_numbers(svc, client, clock, monkeypatch):

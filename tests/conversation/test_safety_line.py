@@ -3,7 +3,6 @@ the scheduler's sweep at chosen times, a worker restart in the middle of a quest
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ from sqlalchemy import select
 
 from bot.worker import Worker
 from common.clock import TOKYO
-from nlu.analysis import Analysis
 from scheduler.jobs import safety_checks as sweep
 from storage.models import Message, SafetyCheck
 from tests.conversation.conftest import Chat, joined
@@ -22,28 +20,13 @@ WEEKDAY_10 = datetime(2026, 6, 9, 10, 0, tzinfo=TOKYO)  # Tuesday, office hours
 WEEKDAY_02 = datetime(2026, 6, 9, 2, 0, tzinfo=TOKYO)  # Tuesday night
 HOLIDAY_10 = datetime(2026, 7, 20, 10, 0, tzinfo=TOKYO)  # 海の日
 
-# The lexicon reader says only urgent/none. Until the trained model lands, this one
-# message stands in for what the model will read as "check" (a farewell tone, no plan said).
-STANDIN_CHECK_MESSAGE = "母の介護のことで、もう何もかも終わりにしたい"
-
-
-def analyzer_reading_check_for(message: str):
-    """The real nlu reader, except that `message` is read as "check" (score 0.55)."""
-    import nlu
-
-    def analyze(text: str, now: datetime) -> Analysis:
-        analysis = nlu.analyze(text, now=now)
-        if text == message:
-            return replace(analysis, risk="check", risk_score=0.55, urgent=False)
-        return analysis
-
-    return analyze
+# A message the trained reader is unsure about (tiredness, "nothing matters", no plan said):
+# it reads "check". test_the_reader_is_unsure_about_the_check_message guards that premise.
+CHECK_MESSAGE = "もう疲れました。何もかもどうでもよくなってきました"
 
 
 def make_worker(svc: Any, clock: Any) -> Worker:
-    return Worker(svc.factory, svc.channels, clock=clock, worker_id="safety-worker",
-                  analyze=analyzer_reading_check_for(STANDIN_CHECK_MESSAGE),
-                  analyze_batch=None)
+    return Worker(svc.factory, svc.channels, clock=clock, worker_id="safety-worker")
 
 
 @pytest.fixture
@@ -52,8 +35,14 @@ def line_chat(client, fake_line, svc, clock) -> Chat:
     return Chat(client, make_worker(svc, clock), fake_line, svc, USER)
 
 
+def test_the_reader_is_unsure_about_the_check_message():
+    import nlu
+
+    assert nlu.analyze(CHECK_MESSAGE).risk == "check"
+
+
 def ask(chat: Chat) -> tuple[list[str], SafetyCheck]:
-    texts = chat.say(STANDIN_CHECK_MESSAGE)
+    texts = chat.say(CHECK_MESSAGE)
     with chat.svc.factory() as session:
         asked = session.scalars(select(SafetyCheck)).one()
     return texts, asked
@@ -113,13 +102,13 @@ def test_check_answered_not_now_continues_with_the_original_message(line_chat, p
     _, asked = ask(line_chat)
     texts = line_chat.tap(f"safety:fine:{asked.id}")
     assert texts[0] == pack.text("check_fine_thanks")
-    # the original message got its normal answer: 介護 was read from it, a line is open
-    assert texts[1].startswith(pack.text("consult_ack", topics="介護、つらい気持ち"))
+    # the original message got its normal answer: こころの健康 was read from it, a line is open
+    assert texts[1].startswith(pack.text("consult_ack", topics="こころの健康"))
     assert "0120-279-338" in joined(texts)
     assert answer_of(line_chat) == "fine"
     with line_chat.svc.factory() as session:  # and it is still in the history
         written = session.scalars(select(Message.text).where(Message.direction == "in")).all()
-    assert STANDIN_CHECK_MESSAGE in written
+    assert CHECK_MESSAGE in written
 
 
 def test_check_answered_person_opens_a_case(line_chat):
