@@ -239,7 +239,13 @@ def test_a_sticker_gets_a_request_to_write(chat, pack):
 
 
 def test_an_english_message_is_answered_in_english(chat):
-    text = joined(chat.say("Hello, I need help with my rent"))
+    texts = chat.say("Hello, I need help with my rent")
+    if "No, not now" in [b["label"] for b in chat.buttons()]:
+        # The risk reader was unsure: the safety question comes first, in English too,
+        # and after "No, not now" the original message gets its answer.
+        assert "in danger right now" in joined(texts)
+        texts = chat.say("No, not now")
+    text = joined(texts)
     assert "housing security benefit" in text and "Which part of Zushi" in text
     assert "Please write what you need" not in text  # not the old canned line
     with chat.svc.factory() as session:
