@@ -125,21 +125,24 @@ def run_scripts(line: FakeLine) -> list[str]:
         outcomes.append(run(script, live, load_pack()))
         stack.close()
     passed = sum(o.passed for o in outcomes)
+    asked = sum(o.checks_asked > 0 for o in outcomes)
     out = [
         "## Scripted conversations (tests/dialogue/scripts)",
         "",
         f"**{passed} of {len(outcomes)} pass.** Each runs through the real stack, as in",
         "`make test` (tests/dialogue/test_scripts.py); what each reply must and must not",
-        "contain is in the script file.",
+        f"contain is in the script file. In {asked} of them the risk reader was unsure of a",
+        "message the script did not expect it to be (column 「確認」): the bot asked the safety",
+        "question first, the script answered 「そうではない」, and the expectations held after it.",
         "",
-        "| # | row | conversation | clock | result |",
-        "|---:|---|---|---|---|",
+        "| # | row | conversation | clock | 確認 | result |",
+        "|---:|---|---|---|---:|---|",
     ]
     for i, o in enumerate(outcomes, 1):
         s = o.script
         result = "pass" if o.passed else "FAIL: " + "; ".join(o.failures)[:120]
         out.append(f"| {i} | {s['row']} | {s['title']} ({s['id']}) | "
-                   f"{s.get('clock', 'weekday_day')} | {result} |")
+                   f"{s.get('clock', 'weekday_day')} | {o.checks_asked or ''} | {result} |")
     out.append("")
     for o in outcomes:
         out += [f"### {o.script['title']}", "", f"_{o.script['id']} · "
