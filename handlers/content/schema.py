@@ -130,6 +130,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+def _check_urgent_kinds(value: list[str]) -> list[str]:
+    unknown = [k for k in value if k not in URGENT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown urgent kind(s) {unknown}; known: {', '.join(URGENT_KINDS)}")
+    return value
+
+
 def _check_topics(value: list[str] | str) -> list[str] | str:
     if value == "all":
         return value
@@ -324,6 +331,7 @@ class Hotline(_Model):
     @classmethod
     def _topics(cls, value):
         return _check_topics(value)
+
     @field_validator("number")
     @classmethod
     def _number_ok(cls, value):
@@ -332,11 +340,7 @@ class Hotline(_Model):
     @field_validator("urgent_kinds")
     @classmethod
     def _kinds(cls, value: list[str]) -> list[str]:
-        unknown = [k for k in value if k not in URGENT_KINDS]
-        if unknown:
-            raise ValueError(f"unknown urgent kind(s) {unknown}; known: {', '.join(URGENT_KINDS)}")
-        return value
-
+        return _check_urgent_kinds(value)
 
     @field_validator("open")
     @classmethod
@@ -380,10 +384,7 @@ class Situation(_Model):
     @field_validator("urgent_kinds")
     @classmethod
     def _kinds(cls, value: list[str]) -> list[str]:
-        unknown = [k for k in value if k not in URGENT_KINDS]
-        if unknown:
-            raise ValueError(f"unknown urgent kind(s) {unknown}; known: {', '.join(URGENT_KINDS)}")
-        return value
+        return _check_urgent_kinds(value)
 
     @model_validator(mode="after")
     def _useful(self) -> Situation:
