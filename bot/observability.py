@@ -400,7 +400,9 @@ def install(app: Flask) -> None:
 # LINE ids: U (user), C (group), R (room) followed by 32 hex digits.
 _LINE_ID = re.compile(r"\b[UCR][0-9a-f]{32}\b")
 _HANDLER_MARK = "_madoguchi_json"
-QUIET_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "linebot", "urllib3")
+QUIET_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "linebot", "urllib3",
+                 # a line per sweep run every few seconds drowns what matters
+                 "apscheduler.executors")
 
 
 # A calendar feed's URL carries its secret (calendar apps cannot sign in).
@@ -459,7 +461,7 @@ def configure_json_logging(level: str = "INFO", stream: Any = None,
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Even at DEBUG: SQLAlchemy would log bound parameters (analysis labels quote evidence),
-    # and the LINE SDK logs response bodies.
+    # the LINE SDK logs response bodies, and APScheduler logs every sweep run.
     for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
