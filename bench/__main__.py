@@ -17,6 +17,8 @@ BENCHMARKS = [
     ("bench.bench_checkins", "checkins.md"),
     ("bench.content", "content.md"),
 ]
+# Hand-written sections (quality figures and notes), placed after the named script's section.
+NOTES = {"nlu.md": "nlu-quality.md"}
 # Extra arguments per benchmark: the check-ins run on PostgreSQL as well as SQLite.
 ARGS = {"bench.bench_checkins": ["--postgres", PG_URL]}
 
@@ -38,16 +40,18 @@ def assemble() -> None:
     parts = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {datetime.now().strftime('%Y-%m-%d %H:%M')} ({machine()}). "
-        "Each section comes from one script under bench/; figures are measured, never asserted "
-        "in tests.",
+        f"Assembled by `make bench` on {datetime.now().strftime('%Y-%m-%d %H:%M')} ({machine()}); "
+        "each section comes from one script under bench/ and gives its own run date (sections "
+        "under an HTML comment are written by hand); figures are measured, never asserted in "
+        "tests.",
         "",
     ]
     for _, name in BENCHMARKS:
         section = DOCS / name
-        if section.exists():
-            parts.append(section.read_text().strip())
-            parts.append("")
+        for path in (section, DOCS / NOTES.get(name, "-")):
+            if path.is_file():
+                parts.append(path.read_text().strip())
+                parts.append("")
     Path(ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts))
 
 

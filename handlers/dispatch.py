@@ -27,6 +27,7 @@ from handlers.case_filing import lines_open_now, when_a_person_reads
 from handlers.content import load_pack
 from handlers.flows import (
     booking,
+    checkin,
     consult,
     english,
     fallback,
@@ -50,6 +51,7 @@ _WHILE_CLAIMED = ("delete_data",)
 
 def handle(turn: Turn, flows: Registry = FLOWS_REGISTRY) -> list[Reply]:
     _resume_after_deletion(turn)
+    checkin.read_in_context(turn)
     kind = turn.inbound.kind
     if kind == FOLLOW:
         return welcome.welcome(turn)

@@ -28,6 +28,7 @@ import numpy as np
 
 from nlu.analysis import ABOUT, INTENTS, TOPIC_IDS
 from nlu.features import Tok
+from nlu.text import TextView
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 WEIGHTS = "classifier.npz"
@@ -37,6 +38,7 @@ THRESHOLDS = "thresholds.json"
 BLOCK_WEIGHTS = {"words": 2.0, "deps": 0.5, "chars": 1.0}
 _SKIP_POS = {"PUNCT", "SPACE"}
 _WS = re.compile(r"\s+")
+_URL = re.compile(r"(?:https?://|www\.)[\x21-\x7e]+", re.IGNORECASE)
 
 # outputs, in column order of the weight matrix; every column is a one-vs-rest logistic
 # regression. Risk is ordinal: "urgent" = P(urgent), "danger" = P(urgent or check).
@@ -68,8 +70,25 @@ def _length_bucket(n: int) -> str:
     return ">=300"
 
 
-def features(flat: str, tokens: list[Tok], rules: RuleReading) -> dict[str, dict[str, float]]:
+def _without_urls(view: TextView, tokens: list[Tok]) -> tuple[str, list[Tok]]:
+    """The folded text and the tokens outside links: a link says nothing about a worry, and its
+    letters made a bare URL look like one. Links are found where spaces still end them."""
+    spans = [m.span() for m in _URL.finditer(view.norm)]
+    if not spans:
+        return view.flat, tokens
+
+    def in_link(start: int, end: int) -> bool:
+        return any(start < e and end > s for s, e in spans)
+
+    flat = "".join(
+        ch for ch, i in zip(view.flat, view.flat_to_norm, strict=False) if not in_link(i, i + 1)
+    )
+    return flat, [t for t in tokens if not in_link(t.start, t.end)]
+
+
+def features(view: TextView, tokens: list[Tok], rules: RuleReading) -> dict[str, dict[str, float]]:
     """Feature blocks (name → {feature: value}), each L2-normalised."""
+    flat, tokens = _without_urls(view, tokens)
     words: dict[str, float] = {}
     deps: dict[str, float] = {}
     prev = "<s>"
@@ -80,10 +99,11 @@ def features(flat: str, tokens: list[Tok], rules: RuleReading) -> dict[str, dict
         words["w:" + norm] = 1.0
         words[f"b:{prev}|{norm}"] = 1.0
         prev = norm
+    by_index = {t.i: t for t in tokens}
     for t in tokens:
         if t.pos in _SKIP_POS or t.head == t.i or not t.norm.strip():
             continue
-        head = tokens[t.head] if 0 <= t.head < len(tokens) and tokens[t.head].i == t.head else None
+        head = by_index.get(t.head)
         if head is None:
             continue
         deps[f"d:{_WS.sub('', head.norm.lower())}>{_WS.sub('', t.norm.lower())}"] = 1.0

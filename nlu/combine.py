@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from nlu import lexicon
 from nlu.analysis import Analysis, TopicHit
 from nlu.classifier import Model, Prediction, features
 from nlu.features import Parsed, Tok
@@ -39,11 +40,14 @@ _MISSING = re.compile(r"(いない|いなく|帰って(こ|き)|見つからな|
 def decide(reading, view: TextView, parsed: Parsed, model: Model) -> Analysis:
     """Combine the rules' reading (analyzer.RulesResult) with the model's prediction."""
     rule = reading.analysis
-    blocks = features(view.flat, parsed.tokens, reading.rules)
+    blocks = features(view, parsed.tokens, reading.rules)
     pred = model.predict(blocks)
     th = model.thresholds
 
-    risk, score = band(pred.risk_score, rule.urgent, th["risk"])
+    # a bare place name (the answer to 「お住まいの町名は？」) gives the model nothing to read: its
+    # few letters once made 「ぬまま」 look urgent; the lexicon's floor still stands
+    model_score = 0.0 if rule.districts and only_places(view.flat) else pred.risk_score
+    risk, score = band(model_score, rule.urgent, th["risk"])
     lexicon_conf = {h.id: h.confidence for h in rule.topics}
     topic_ids = choose_topics(pred.topics, set(lexicon_conf), th)
     hits = [
@@ -83,6 +87,20 @@ def decide(reading, view: TextView, parsed: Parsed, model: Model) -> Analysis:
         risk=risk,
         risk_score=score,
     )
+
+
+_PLACE_FILLER = re.compile(
+    r"[0-9０-９一二三四五六七八九十〇\-ー－丁目番地号の、。，．,.!！?？~〜です。だよねにんでいすまる在住者から方]"
+)
+
+
+def only_places(flat: str) -> bool:
+    """Whether the folded text is place names (町名, 番地) and filler such as 「です」 only."""
+    rest = flat
+    for _, patterns in lexicon.districts():
+        for pattern in patterns:
+            rest = pattern.sub("", rest)
+    return rest != flat and not _PLACE_FILLER.sub("", rest)
 
 
 def choose_topics(probs: dict[str, float], lexicon: set[str], thresholds: dict) -> set[str]:

@@ -18,6 +18,10 @@ CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 # hand-written parts (by the corpus writer, and the NLU engineer's own look-alikes and languages)
 HAND_PARTS = ("written", "own")
 AUGMENTED_PART = "augmented"
+# sets by other writers, one file per writer (blind sets once their first-run figures were
+# reported, and writers who never saw the corpus): kept as written, not augmented; training
+# validates each file on a model that never saw it (leave-one-writer-out)
+EXTERNAL_PART = "external"
 REQUIRED = ("id", "text", "topics", "urgent", "intent", "about", "style", "risk")
 
 
@@ -31,8 +35,12 @@ class Row:
     about: str
     style: str
     risk: str
-    part: str  # e.g. "written/medical", "own/lookalikes", "augmented/hiragana"
+    part: str  # e.g. "written/medical", "own/lookalikes", "augmented/hiragana", "external/writer-a"
     group: str  # cross-validation group: the source id for augmented rows
+
+    @property
+    def external(self) -> bool:
+        return self.part.startswith(EXTERNAL_PART + "/")
 
     def to_json(self) -> dict:
         return {
@@ -113,15 +121,16 @@ def read_rows(files: list[Path], root: Path = CORPUS_DIR) -> list[Row]:
     return rows
 
 
-def load(root: Path = CORPUS_DIR, augmented: bool = True) -> list[Row]:
+def load(root: Path = CORPUS_DIR, augmented: bool = True, external: bool = True) -> list[Row]:
     parts = HAND_PARTS + ((AUGMENTED_PART,) if augmented else ())
+    parts += (EXTERNAL_PART,) if external else ()
     return read_rows(part_files(parts, root), root)
 
 
 def corpus_hash(root: Path = CORPUS_DIR) -> str:
-    """sha256 over every corpus file (path and bytes), hand-written and augmented."""
+    """sha256 over every corpus file (path and bytes): hand-written, augmented and external."""
     h = hashlib.sha256()
-    for path in part_files(HAND_PARTS + (AUGMENTED_PART,), root):
+    for path in part_files(HAND_PARTS + (AUGMENTED_PART, EXTERNAL_PART), root):
         h.update(str(path.relative_to(root)).encode())
         h.update(b"\0")
         h.update(path.read_bytes())

@@ -28,20 +28,21 @@ SEED = 0
 FOLDS = 5
 MIN_DF = 2
 C = {"topics": 8.0, "risk": 8.0, "intent": 8.0, "about": 8.0}
-# recall first: the thresholds aim above the targets (urgent recall ≥ 0.95, urgent-or-check
-# recall ≥ 0.98) so that unseen messages still meet them
-# a model topic joins the lexicon's only from this probability (kept the shared dev set at
-# ≥ 0.95 micro-F1; the model alone follows the corpus writer's conventions)
-MODEL_TOPIC_MIN = 0.6
-# the rules' `about` stands when the model gives it at least this probability
-ABOUT_RULE_MIN = 0.1
-# …and when the model gives no label this much
-ABOUT_MODEL_SURE = 0.5
+# risk thresholds, recall first, chosen on other writers' rows (choose_thresholds): urgent from
+# the lowest score that keeps precision ≥ MIN_URGENT_PRECISION; the check band reaches
+# urgent-or-check recall TARGET_FLAG_RECALL, then goes lower only within FLAG_RATE_BUDGET (the
+# share of risk-"none" messages it may flag; "check" messages are meant to be flagged)
 MIN_URGENT_PRECISION = 0.80
-TARGET_FLAG_RECALL = 0.99
-# the share of messages labelled risk "none" the check band may flag in CV (target ≤ 12 %);
-# messages labelled "check" are meant to be flagged, so they do not spend this budget
+TARGET_FLAG_RECALL = 0.98
 FLAG_RATE_BUDGET = 0.08
+# a model topic joins the lexicon's from its own threshold and at least this probability. 0.6
+# while the corpus had one writer; with the per-topic thresholds chosen on other writers' rows,
+# 0 read them best (F1 0.756 leave-one-writer-out, first round-3 model) but let dev.jsonl fall
+# to 0.946; 0.3 was the smallest floor keeping that regression guard at ≥ 0.95 (0.952 with the
+# committed model), for ≈ 0.004 on other writers
+MODEL_TOPIC_MIN = 0.3
+# see sample_weights
+EXTERNAL_WEIGHT = 3.0
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 
 
@@ -95,7 +96,7 @@ def examples(rows: list[Row], progress: Callable[[str], None] = lambda s: None) 
         out.append(
             Example(
                 row,
-                features(view.flat, parsed.tokens, reading.rules),
+                features(view, parsed.tokens, reading.rules),
                 reading.analysis.urgent,
                 frozenset(reading.analysis.topic_ids),
                 reading.analysis.about,
@@ -155,6 +156,12 @@ def _head_of(column: int) -> str:
     raise IndexError(column)
 
 
+def sample_weights(rows: list[Row]) -> np.ndarray:
+    """Other writers' messages weigh EXTERNAL_WEIGHT: few, but the nearest thing to residents
+    the model has not met, and labelled by the eval README's conventions."""
+    return np.array([EXTERNAL_WEIGHT if r.external else 1.0 for r in rows])
+
+
 def fit(x, rows: list[Row], vocab: dict[str, int]) -> Model:
     """One-vs-rest logistic regression per output column (liblinear, dual coordinate descent:
     fast on wide sparse features and deterministic with a fixed seed); returns the run-time
@@ -162,6 +169,7 @@ def fit(x, rows: list[Row], vocab: dict[str, int]) -> Model:
     from sklearn.linear_model import LogisticRegression
 
     y = _targets(rows)
+    weights = sample_weights(rows)
     n_feat = x.shape[1]
     cols, biases = [], []
     for j in range(y.shape[1]):
@@ -173,12 +181,12 @@ def fit(x, rows: list[Row], vocab: dict[str, int]) -> Model:
         lr = LogisticRegression(
             C=C[_head_of(j)], solver="liblinear", dual=True, max_iter=2000, random_state=SEED
         )
-        lr.fit(x, yj)
+        lr.fit(x, yj, sample_weight=weights)
         cols.append(lr.coef_[0])
         biases.append(float(lr.intercept_[0]))
-    weights = np.vstack(cols).T.astype(np.float16).astype(np.float32)
-    assert weights.shape == (len(vocab), sum(len(v) for v in HEADS.values()))
-    return Model(vocab, weights, np.asarray(biases, dtype=np.float32), thresholds={})
+    matrix_ = np.vstack(cols).T.astype(np.float16).astype(np.float32)
+    assert matrix_.shape == (len(vocab), sum(len(v) for v in HEADS.values()))
+    return Model(vocab, matrix_, np.asarray(biases, dtype=np.float32), thresholds={})
 
 
 def predict_rows(model: Model, exs: list[Example]) -> list[classifier.Prediction]:
@@ -189,13 +197,21 @@ def predict_rows(model: Model, exs: list[Example]) -> list[classifier.Prediction
 
 
 def folds(rows: list[Row], k: int = FOLDS) -> list[np.ndarray]:
-    """Validation indices of each fold: grouped by source message, stratified by risk."""
+    """Validation indices of each fold. Our own parts: grouped by source message, stratified by
+    risk. Other writers: each writer's file whole in one fold (file j in fold j mod k), so its
+    messages are always read by a model that never saw that writer."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    strat = [r.risk for r in rows]
-    groups = [r.group for r in rows]
+    own = [i for i, r in enumerate(rows) if not r.external]
+    strat = [rows[i].risk for i in own]
+    groups = [rows[i].group for i in own]
     skf = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=SEED)
-    return [val for _, val in skf.split(np.zeros(len(rows)), strat, groups)]
+    out = [[own[j] for j in val] for _, val in skf.split(np.zeros(len(own)), strat, groups)]
+    writers = sorted({r.part for r in rows if r.external})
+    for i, r in enumerate(rows):
+        if r.external:
+            out[writers.index(r.part) % k].append(i)
+    return [np.array(sorted(v), dtype=int) for v in out]
 
 
 def cross_validate(
@@ -219,7 +235,12 @@ def cross_validate(
 
 
 def choose_thresholds(exs: list[Example], preds: list[classifier.Prediction]) -> dict:
-    """Risk bands and per-topic thresholds from out-of-fold predictions, recall first."""
+    """Risk bands and per-topic thresholds from out-of-fold predictions, recall first. When the
+    corpus has other writers' sets, they alone choose (each read by a model that never saw its
+    writer: the nearest thing to a new resident); otherwise every row does."""
+    if any(ex.row.external for ex in exs):
+        pairs = [(ex, p) for ex, p in zip(exs, preds, strict=True) if ex.row.external]
+        exs, preds = [e for e, _ in pairs], [p for _, p in pairs]
     score = np.array([p.risk_score for p in preds])
     floor = np.array([ex.lexicon_urgent for ex in exs])
     urgent = np.array([ex.row.risk == "urgent" for ex in exs])
@@ -257,15 +278,17 @@ def choose_thresholds(exs: list[Example], preds: list[classifier.Prediction]) ->
     for t in TOPIC_IDS:
         gold = np.array([t in ex.row.topics for ex in exs])
         prob = np.array([p.topics[t] for p in preds])
+        lexicon = np.array([t in ex.lexicon_topics for ex in exs])
         best, best_f1 = 0.5, -1.0
         if gold.sum() >= 5:
-            for th in np.arange(0.2, 0.75, 0.05):
-                pr = prob >= th
+            for th in np.arange(MODEL_TOPIC_MIN, 0.8, 0.05):
+                pr = lexicon | (prob >= max(th, MODEL_TOPIC_MIN))  # as choose_topics decides
                 tp = (pr & gold).sum()
                 f1 = 2 * tp / max(pr.sum() + gold.sum(), 1)
                 if f1 > best_f1 + 1e-9:
                     best, best_f1 = float(th), f1
         topics[t] = round(best, 2)
+    about_rule_min, about_model_sure = _about_rule(exs, preds)
     return {
         "risk": {
             "score": "P(urgent) + 0.5 * P(check)",
@@ -274,9 +297,25 @@ def choose_thresholds(exs: list[Example], preds: list[classifier.Prediction]) ->
         },
         "topics": topics,
         "model_topic_min": MODEL_TOPIC_MIN,
-        "about_rule_min": ABOUT_RULE_MIN,
-        "about_model_sure": ABOUT_MODEL_SURE,
+        "about_rule_min": about_rule_min,
+        "about_model_sure": about_model_sure,
     }
+
+
+def _about_rule(exs: list[Example], preds: list[classifier.Prediction]) -> tuple[float, float]:
+    """When the rules' `about` should stand over the model's (combine.choose_about): the pair
+    that reads the validation rows best; 1.01/0.0 means the model alone."""
+    from nlu.combine import choose_about
+
+    def accuracy(rule_min: float, model_sure: float) -> float:
+        th = {"about_rule_min": rule_min, "about_model_sure": model_sure}
+        return sum(
+            choose_about(p.about, ex.rule_about, th) == ex.row.about
+            for ex, p in zip(exs, preds, strict=True)
+        ) / max(len(exs), 1)
+
+    grid = [(r, m) for r in (1.01, 0.5, 0.3, 0.2, 0.1) for m in (0.0, 0.4, 0.5)]
+    return max(grid, key=lambda rm: accuracy(*rm))
 
 
 # ---------------------------------------------------------------- decisions and metrics
@@ -377,6 +416,25 @@ def breakdown(rows: list[Row], decisions: list[Decision], key: Callable[[Row], s
     }
 
 
+def unseen_writer_decisions(
+    exs: list[Example], oof: list[classifier.Prediction]
+) -> tuple[list[Row], list[Decision]]:
+    """Each other writer read by a model and with thresholds chosen without them: the thresholds
+    come from the remaining writers' rows (the committed ones are chosen on all of them)."""
+    writers = sorted({ex.row.part for ex in exs if ex.row.external})
+    rows: list[Row] = []
+    out: list[Decision] = []
+    for writer in writers:
+        rest = [(ex, p) for ex, p in zip(exs, oof, strict=True) if ex.row.external]
+        rest = [(ex, p) for ex, p in rest if ex.row.part != writer]
+        th = choose_thresholds([ex for ex, _ in rest], [p for _, p in rest])
+        for ex, p in zip(exs, oof, strict=True):
+            if ex.row.part == writer:
+                rows.append(ex.row)
+                out.append(decide(ex, p, th))
+    return rows, out
+
+
 # ---------------------------------------------------------------- the whole run
 
 
@@ -395,9 +453,12 @@ def train(
     report = {
         "all": metrics(rows, decisions),
         "hand_written": metrics(
-            [r for r in rows if r.group == r.id],
-            [d for r, d in zip(rows, decisions, strict=True) if r.group == r.id],
+            [r for r in rows if r.group == r.id and not r.external],
+            [d for r, d in zip(rows, decisions, strict=True) if r.group == r.id and not r.external],
         ),
+        "other_writers": metrics(*unseen_writer_decisions(exs, oof))
+        if any(r.external for r in rows)
+        else {},
         "by_style": breakdown(rows, decisions, lambda r: r.style),
         "by_part": breakdown(
             rows,
@@ -423,8 +484,10 @@ def train(
         "C": C,
         "cv": {
             key: {m: v for m, v in val.items() if m != "per_label"}
-            for key, val in (("all", report["all"]), ("hand_written", report["hand_written"]))
+            for key, val in report.items()
+            if key in ("all", "hand_written", "other_writers") and val
         },
+        "external_weight": EXTERNAL_WEIGHT,
     }
     if out_dir is not None:
         classifier.save(model, out_dir)
@@ -456,7 +519,9 @@ def format_cv(report: dict, k: int = FOLDS) -> str:
     out = [f"# {k}-fold group cross-validation on nlu/corpus/", "", head]
     out.append(line("all", report["all"]))
     if report.get("hand_written"):
-        out.append(line("hand-written only", report["hand_written"]))
+        out.append(line("our hand-written", report["hand_written"]))
+    if report.get("other_writers"):
+        out.append(line("other writers (unseen)", report["other_writers"]))
     out += ["", "## by part", head]
     out += [line(p, m) for p, m in report["by_part"].items()]
     out += ["", "## by style", head]

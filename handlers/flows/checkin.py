@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import time
 
 from handlers import casework, registry
@@ -103,6 +104,18 @@ def _button_answer(turn: Turn, answer: str, checkin_id: str) -> list[Reply]:
     if checkin is None or checkin.resident_id != turn.resident.id:
         return [Reply(_t("checkin_already"))]
     return answer_checkin(turn, checkin, answer)
+
+
+def read_in_context(turn: Turn) -> None:
+    """A check-in answer is one only while a check-in is open: otherwise 「元気です」 is small
+    talk and 「腰が痛くて」 a worry. The reader cannot know whether the bot asked, and it reads
+    short replies such as a bare town name (「緑ヶ丘です」) as check-in answers."""
+    analysis = turn.analysis
+    if analysis is None or analysis.intent not in ("checkin_ok", "checkin_unwell"):
+        return
+    if store.open_checkin(turn.session, turn.resident.id, turn.now) is None:
+        intent = "greeting" if analysis.intent == "checkin_ok" else "consult"
+        turn.analysis = replace(analysis, intent=intent)
 
 
 @registry.intent("checkin_ok", "checkin_unwell")

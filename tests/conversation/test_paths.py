@@ -115,6 +115,10 @@ def test_a_compound_situation_gets_the_coordinator_and_a_case(chat):
 
 def test_a_report_about_someone_else_is_thanked_without_promises(chat, pack):
     texts = chat.say("近所の一人暮らしのおばあさんを最近見かけなくて心配です")
+    # someone not seen lately may be in danger: the reader may ask that first (the check band);
+    # once answered, the report is taken as written
+    if pack.text("check_question") in joined(texts):
+        texts = chat.say("そうではない")[1:]  # after the thanks for answering
     assert texts[0] == pack.text("third_party_thanks")
     assert "046-876-6299" in joined(texts)  # the window, with its number
     assert texts[-1] == pack.text("third_party_ask")  # where the person lives, what is known
@@ -122,6 +126,8 @@ def test_a_report_about_someone_else_is_thanked_without_promises(chat, pack):
     [case] = chat.cases()
     assert case.about == "other" and case.opened_reason == "third_party"
     texts = chat.say("小坪の方です。先週から新聞がたまっています")
+    if pack.text("check_question") in joined(texts):  # newspapers piling up: a warning sign
+        texts = chat.say("そうではない")[1:]
     assert texts[0] == pack.text("third_party_noted")
     assert "西部地域包括支援センター" in joined(texts)
     with chat.svc.factory() as session:

@@ -152,6 +152,52 @@ def test_folds_keep_a_message_and_its_variants_together():
             assert group_fold.setdefault(rows[i].group, n) == n
 
 
+def test_each_other_writer_is_read_by_a_model_that_never_saw_them():
+    rows = corpus.load()
+    writers = {r.part for r in rows if r.external}
+    assert len(writers) >= 3
+    fold_of: dict[str, int] = {}
+    for n, val in enumerate(training.folds(rows)):
+        for i in val:
+            if rows[i].external:
+                assert fold_of.setdefault(rows[i].part, n) == n, f"{rows[i].part} split"
+    assert len(set(fold_of.values())) == min(len(writers), training.FOLDS)
+
+
+def test_other_writers_weigh_more_in_training():
+    rows = corpus.load(augmented=False)
+    weights = dict(zip((r.id for r in rows), training.sample_weights(rows), strict=True))
+    assert {weights[r.id] for r in rows if r.external} == {training.EXTERNAL_WEIGHT}
+    assert {weights[r.id] for r in rows if not r.external} == {1.0}
+
+
+def _scored(risk: str, part: str, score: float, n: int) -> list[tuple]:
+    out = []
+    for i in range(n):
+        rid = f"{part}-{risk}-{i}"
+        urgent = risk == "urgent"
+        row = corpus.Row(rid, "x", (), urgent, "consult", "self", "plain", risk, part, rid)
+        pred = classifier.Prediction(
+            topics={t: 0.0 for t in classifier.HEADS["topics"]},
+            risk={"urgent": score, "danger": score},
+            intent={label: 0.1 for label in classifier.HEADS["intent"]},
+            about={a: 0.3 for a in classifier.HEADS["about"]},
+        )
+        out.append((training.Example(row, {}, False, frozenset(), "self"), pred))
+    return out
+
+
+def test_risk_thresholds_are_chosen_on_other_writers_rows_when_there_are_some():
+    # our own rows alone would put the urgent line at 0.4; the other writers' rows say 0.8
+    pairs = _scored("urgent", "external/w", 0.8, 20) + _scored("none", "external/w", 0.2, 20)
+    pairs += _scored("urgent", "written/x", 0.4, 20) + _scored("none", "written/x", 0.35, 20)
+    chosen = training.choose_thresholds([e for e, _ in pairs], [p for _, p in pairs])
+    assert chosen["risk"]["urgent"] == 0.8
+    own = [pair for pair in pairs if not pair[0].row.external]
+    alone = training.choose_thresholds([e for e, _ in own], [p for _, p in own])
+    assert alone["risk"]["urgent"] == 0.4
+
+
 def test_a_malformed_corpus_line_is_named(tmp_path):
     (tmp_path / "own").mkdir()
     bad = {"id": "x", "text": "死にたい", "topics": [], "urgent": False, "intent": "consult"}
@@ -195,3 +241,74 @@ def test_cli_prints_risk_and_risk_score(monkeypatch, capsys):
     assert main(["analyze", "--jsonl"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["risk"] == "urgent" and out["urgent"] is True and out["risk_score"] >= 0.5
+
+
+def test_a_bare_town_name_is_no_danger_but_words_beside_it_are():
+    # the answer to 「お住まいの町名は？」: a few letters the model once read as urgent
+    for text in ("ぬまま", "沼間", "小坪5丁目です", "さくらやま", "逗子5丁目に住んでいます"):
+        assert analyze(text).risk == "none", text
+    assert analyze("沼間の橋の上にいます。もう終わりにします").urgent
+
+
+def _blocks(text: str) -> dict[str, dict[str, float]]:
+    from nlu import pipeline
+    from nlu.analyzer import _compile_all, prepare, read_rules
+    from nlu.features import extract
+
+    _compile_all()
+    views, prefixes = prepare([text])
+    parsed = pipeline.parse_many(prefixes, extract)[0]
+    return classifier.features(views[0], parsed.tokens, read_rules(views[0], parsed, None).rules)
+
+
+def test_a_link_is_left_out_of_the_features_and_the_words_around_it_are_kept():
+    linked = _blocks("Please help https://city.jp/Help I am scared of my husband")
+    assert {"w:scared", "w:my"} <= set(linked["words"])
+    assert not any("city" in k or "jp" in k for k in (*linked["words"], *linked["chars"]))
+    with_link = _blocks("2歳の息子が熱 https://example.com/2024/a")
+    without = _blocks("2歳の息子が熱")
+    assert with_link["words"].keys() == without["words"].keys()
+    assert with_link["chars"].keys() == without["chars"].keys()
+
+
+def test_other_writers_weight_moves_the_fit_their_way():
+    # the same text, labelled urgent by two other writers and calm by three of our rows: at
+    # weight 3 the other writers outweigh us
+    def row(i: int, part: str, risk: str) -> corpus.Row:
+        rid = f"{part}-{i}"
+        return corpus.Row(rid, "夜になると不安です", (), risk == "urgent", "consult", "self",
+                          "plain", risk, part, rid)
+
+    rows = [row(i, "written/x", "none") for i in range(3)]
+    rows += [row(i, "external/w", "urgent") for i in range(2)]
+    rows += [  # so that every output column has both classes
+        corpus.Row("calm", "こんにちは", (), False, "greeting", "family", "plain", "none",
+                   "written/y", "calm"),
+        corpus.Row("danger", "助けて", (), True, "human", "other", "plain", "urgent",
+                   "written/y", "danger"),
+    ]
+    exs = training.examples(rows)
+    vocab = training.vocabulary(exs)
+    model = training.fit(training.matrix(exs, vocab), rows, vocab)
+    assert model.predict(exs[0].blocks).risk["urgent"] > 0.5
+
+
+def test_no_corpus_message_is_a_regression_set_message():
+    import re
+    import unicodedata
+    from pathlib import Path
+
+    def key(text: str) -> str:  # the same words, whatever the spaces and punctuation
+        folded = unicodedata.normalize("NFKC", text).lower()
+        return re.sub(r"[\s、。，．,.!?！？…・「」『』()（）〜~ー\-]+", "", folded)
+
+    data = Path(__file__).resolve().parents[2] / "nlu" / "data"
+    sets = [Path("/work/shared/eval/dev.jsonl"), data / "heldout.jsonl", data / "blind.jsonl"]
+    guarded = {
+        key(json.loads(line)["text"])
+        for path in sets
+        if path.exists()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    assert not [r.id for r in corpus.load() if key(r.text) in guarded]

@@ -23,13 +23,22 @@ def test_whitespace_and_control_characters():
 
 
 def test_emoji_only():
+    # crying emoji alone is a greeting or a worry without words (writers differ), never a danger
+    # or a request; a thumbs-up is not a worry
     a = analyze("🙏😭😭🥺")
-    assert a.intent == "greeting" and not a.urgent
+    assert a.intent in ("greeting", "consult") and not a.urgent
+    assert analyze("👍👍").intent not in ("consult", "faq")
 
 
 def test_url_only():
     a = analyze("https://example.com/path?q=1")
-    assert isinstance(a, Analysis) and not a.urgent and a.topics == []
+    assert isinstance(a, Analysis) and a.risk == "none" and a.topics == []
+
+
+def test_a_link_inside_a_message_does_not_change_how_it_is_read():
+    plain = analyze("母が転んで起き上がれません")
+    linked = analyze("母が転んで起き上がれません https://example.com/a/b?c=1")
+    assert (linked.risk, linked.topic_ids) == (plain.risk, plain.topic_ids)
 
 
 def test_mixed_scripts():
