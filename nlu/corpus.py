@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,15 @@ class Row:
             "style": self.style,
             "risk": self.risk,
         }
+
+
+_SPACING = re.compile(r"[\s、。，．,.!?！？…・「」『』()（）〜~ー\-]+")
+
+
+def text_key(text: str) -> str:
+    """The same words whatever the width, case, spaces and punctuation: how the corpus is kept
+    apart from the regression sets."""
+    return _SPACING.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 class CorpusError(ValueError):
